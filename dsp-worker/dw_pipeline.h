@@ -1,0 +1,79 @@
+/* dw_pipeline.h - the DSP engine: gain, Butterworth low-pass, levels,
+ * stereo analysis, spectrum and waveform for one session's audio.
+ *
+ * NOTES: one pipeline per session, owned by the worker process serving it.
+ * Everything is allocated in _create (and in _set_params when a size
+ * changes: FFT size, bands, waveform points, rate or channels); per-chunk
+ * _process allocates nothing (speexdsp preprocess.c, kissfft cfg). Chunks
+ * may have any number of frames; filter and analysis state carry across
+ * chunks so any chunking of a signal gives bit-identical output.
+ *
+ * Meter semantics: _process accumulates; _meter reads what was analysed
+ * since the previous _meter call (levels, peaks, clips are per-read
+ * figures smoothed or held as documented in docs/dsp.md) and resets the
+ * per-read accumulators. Pointers in dw_meter stay valid until the next
+ * call on the pipeline.
+ */
+#ifndef DW_PIPELINE_H
+#define DW_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyc_err.h"
+#include "pyc_params.h"
+
+typedef struct dw_pipeline dw_pipeline;
+
+#define DW_MAX_CHANNELS 2
+#define DW_SILENCE_DB (-120.0) /* the floor every dB figure is clamped to */
+
+typedef struct dw_meter {
+	uint64_t frames_total;      /* frames processed since create */
+	uint64_t frames_analysed;   /* frames since the previous _meter call */
+	int channels;
+	double rms_db;              /* smoothed RMS of the mono mix, dBFS */
+	double rms_ch_db[DW_MAX_CHANNELS];  /* smoothed RMS per channel, dBFS */
+	double peak_db[DW_MAX_CHANNELS];    /* sample peak since last read, dBFS */
+	double peak_hold_db[DW_MAX_CHANNELS]; /* held peak, then falling */
+	uint64_t clips[DW_MAX_CHANNELS];    /* clipped samples since create */
+	double balance;             /* (R-L)/(R+L) of channel RMS, -1..1 */
+	double correlation;         /* -1..1, 0 for silence */
+	const float *spectrum01;    /* PYC_METER_BANDS values 0..1 (-80..0 dB) */
+	int bands;                  /* number of spectrum_db bands, 0 if off */
+	const float *band_db;       /* bands values, dBFS */
+	const float *band_hz;       /* bands centre frequencies, Hz */
+	int waveform_points;        /* 0 if off */
+	const float *waveform;      /* waveform_points (min,max) pairs, -1..1 */
+	int spectrum_valid;         /* 0 until the first FFT frame completed */
+} dw_meter;
+
+/* Creates a pipeline for p (every field of pyc_params is used; p->mask is
+ * ignored). PYC_EINVAL for any out-of-range value, PYC_ENOMEM. On success
+ * the caller owns *out and frees it with dw_pipeline_destroy. */
+pyc_err dw_pipeline_create(const pyc_params *p, dw_pipeline **out);
+
+/* Frees everything; accepts NULL. */
+void dw_pipeline_destroy(dw_pipeline *pl);
+
+/* Applies the fields of p->mask. Gain ramps, cutoff changes and filter
+ * on/off transitions are click-free. A change of sample rate or channel
+ * count resets the pipeline. The cutoff is clamped to 0.45 fs (the value in
+ * force is reported by dw_pipeline_params). On error nothing is changed. */
+pyc_err dw_pipeline_set_params(dw_pipeline *pl, const pyc_params *p);
+
+/* The parameters in force (cutoff after clamping). */
+void dw_pipeline_params(const dw_pipeline *pl, pyc_params *out);
+
+/* Processes nbytes of interleaved little-endian int16 PCM (a trailing
+ * partial frame is dropped) and writes the processed audio, interleaved
+ * int16 in host order, to out (room for nbytes/2 samples; out may be NULL
+ * if the caller does not want it). *frames_out gets the frame count.
+ * Allocates nothing. */
+pyc_err dw_pipeline_process(dw_pipeline *pl, const void *pcm_le, size_t nbytes,
+    int16_t *out, size_t *frames_out);
+
+/* Reads the meter (see NOTES) and resets the per-read accumulators. */
+void dw_pipeline_meter(dw_pipeline *pl, dw_meter *out);
+
+#endif /* DW_PIPELINE_H */
