@@ -64,7 +64,7 @@ void pyc_log_write(pyc_log_level level, const char *fmt, ...)
 		level = PYC_LOG_ERROR;
 
 	if (log_format == PYC_LOG_JSON) {
-		char tbuf[48];
+		char tbuf[96];
 		cJSON *o = cJSON_CreateObject();
 		char *txt = NULL;
 		snprintf(tbuf, sizeof(tbuf), "%s.%03ldZ", ts, (long) (tv.tv_usec / 1000));

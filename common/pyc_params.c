@@ -6,6 +6,7 @@
 #include "pyc_params.h"
 
 #include <math.h>
+#include <stddef.h>
 
 void pyc_params_defaults(pyc_params *p)
 {
