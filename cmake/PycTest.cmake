@@ -20,3 +20,8 @@ function(pyc_check_test name)
     set_tests_properties(pycoustics.${name} PROPERTIES LABELS "${T_LABELS}")
   endif()
 endfunction()
+
+# Process helpers for integration tests (tests/pyc_testproc.c).
+add_library(pyc_testproc STATIC ${PROJECT_SOURCE_DIR}/tests/pyc_testproc.c)
+target_include_directories(pyc_testproc PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_compile_definitions(pyc_testproc PRIVATE PYC_BINARY_DIR="${PROJECT_BINARY_DIR}")
