@@ -1,0 +1,4 @@
+# Check suites of common/.
+pyc_check_test(check_pyc_wire LABELS unit)
+pyc_check_test(check_pyc_config LABELS unit)
+pyc_check_test(check_pyc_util LABELS unit)
