@@ -76,4 +76,12 @@ pyc_err dw_pipeline_process(dw_pipeline *pl, const void *pcm_le, size_t nbytes,
 /* Reads the meter (see NOTES) and resets the per-read accumulators. */
 void dw_pipeline_meter(dw_pipeline *pl, dw_meter *out);
 
+/* Centre frequencies (Hz) of the PYC_METER_BANDS bands of the public
+ * "spectrum" field; valid until the next call on the pipeline. */
+const float *dw_pipeline_meter_band_hz(const dw_pipeline *pl);
+
+/* Centre frequencies (Hz) of the spectrum_db bands, *bands of them (0 and
+ * NULL when off); for the "ready" message. Valid until the next call. */
+const float *dw_pipeline_band_hz(const dw_pipeline *pl, int *bands);
+
 #endif /* DW_PIPELINE_H */
