@@ -8,8 +8,8 @@ PKGS=(
   build-essential cmake pkg-config make
   libnng-dev libwebsockets-dev libkissfft-dev libcjson-dev
   libsqlite3-dev sqlite3 libmicrohttpd-dev libsndfile1-dev
-  check gcovr
-  python3 python3-numpy python3-scipy
+  check gcovr docker-compose nginx gettext-base iproute2
+  python3 python3-numpy python3-scipy python3-yaml
   nodejs npm chromium
 )
 
