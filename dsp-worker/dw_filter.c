@@ -44,7 +44,7 @@ pyc_err dw_filter_design(int order, double cutoff_hz, double rate_hz,
 	}
 	for (int i = 0; i < order / 2; i++) {
 		/* Prototype pole in the upper left quadrant, angle from -1. */
-		double th = M_PI * (2.0 * i + 1.0) / (2.0 * order);
+		double th = M_PI * (2.0 * i + 1.0 + (order % 2)) / (2.0 * order);
 		double complex pa = k * (-cos(th) + I * sin(th));
 		double complex z = (1.0 + pa) / (1.0 - pa);
 		double a1 = -2.0 * creal(z);
@@ -67,12 +67,23 @@ pyc_err dw_filter_design(int order, double cutoff_hz, double rate_hz,
 		}
 	}
 	if (order % 2 == 1) {
-		/* One zero too many so far: as SciPy, the last section (closest to
-		 * the unit circle) keeps a single zero, renormalised to unity DC
-		 * (b0 (1 + z^-1)^2 at DC is 4 b0, b0' (1 + z^-1) is 2 b0'). */
-		dw_biquad *c = &tmp[n - 1];
-		double g = 2.0 * c->b0;
-		*c = (dw_biquad) { g, g, 0.0, c->a1, c->a2 };
+		/* One zero too many so far. SciPy pads with a pole and a zero at the
+		 * origin and pairs sections from the closest to the unit circle
+		 * on, each taking the nearest zeros: the origin zero goes to the
+		 * first section whose pole is nearer to 0 than to -1, else to the
+		 * real pole's section. That section gets a single zero at -1,
+		 * renormalised to unity DC (b0 (1 + z^-1)^2 is 4 b0 at DC,
+		 * b0' (1 + z^-1) is 2 b0'). */
+		for (int s = n - 1; s >= 0; s--) {
+			dw_biquad *c = &tmp[s];
+			double re = -0.5 * c->a1, im2 = c->a2 - re * re;
+			int real = c->a2 == 0.0;
+			if (real || re * re + im2 < (re + 1.0) * (re + 1.0) + im2) {
+				double g = 2.0 * c->b0;
+				*c = (dw_biquad) { g, g, 0.0, c->a1, c->a2 };
+				break;
+			}
+		}
 	}
 	memcpy(sos, tmp, sizeof(dw_biquad) * (size_t) n);
 	*nsec = n;
@@ -290,7 +301,9 @@ static void glide_step(dw_lowpass *lp)
 		lp->cur = exp(log(lp->cur) + lp->glide_dlog);
 	/* The values are in range by construction: retune cannot fail. */
 	(void) dw_filter_retune(&lp->f[lp->active], lp->cur, lp->rate);
-	(void) dw_filter_retune(&lp->f[lp->active ^ 1], lp->cur, lp->rate);
+	if (lp->xf_left > 0)
+		(void) dw_filter_retune(&lp->f[lp->active ^ 1], lp->cur,
+		    lp->rate);
 	lp->glide_phase = DW_GLIDE_STEP;
 }
 
@@ -314,15 +327,16 @@ void dw_lowpass_run(dw_lowpass *lp, double *x, double *tmp, size_t frames)
 			dw_filter_run(fa, x, y, n);
 			if (lp->xf_left > 0) {
 				dw_filter_run(&lp->f[lp->active ^ 1], x, yo, n);
-				for (size_t i = 0; i < n; i++) {
+				/* After the crossfade, y is the new cascade's. */
+				for (size_t i = 0; i < n && lp->xf_left > 0; i++) {
 					double w = lp->xf_w;
 					for (size_t c = 0; c < ch; c++) {
 						size_t j = i * ch + c;
 						y[j] = yo[j] + w * (y[j] - yo[j]);
 					}
-					if (lp->xf_left > 0 && --lp->xf_left == 0)
+					if (--lp->xf_left == 0)
 						lp->xf_w = 1.0;
-					else if (lp->xf_left > 0)
+					else
 						lp->xf_w += 1.0 / lp->xf_len;
 				}
 			}

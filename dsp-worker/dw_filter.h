@@ -15,8 +15,10 @@
  *
  * dw_lowpass wraps a cascade for the pipeline: the filter always runs, so
  * its state is warm when it is switched on; on/off is a 10 ms linear
- * dry/wet crossfade; a cutoff change glides in log-frequency over 20 ms,
- * recomputing coefficients every 16 samples and keeping the state; an
+ * dry/wet crossfade; a cutoff change glides in log-frequency over 50 ms,
+ * recomputing the coefficients every sample and keeping the state (with
+ * updates every 16 samples a 10 Hz -> 20 kHz sweep steps 8x the tone's own
+ * slope; every sample keeps it at 1.4x, most changes under 1.15x); an
  * order change starts a second cascade primed with the steady state of
  * the last input and crossfades to it over 10 ms. Every ramp is driven by
  * per-sample counters, so any chunking gives bit-identical output.
@@ -31,8 +33,12 @@
 #define DW_FILTER_MAX_SECTIONS 4 /* order 8 */
 #define DW_FILTER_CHANNELS 2
 #define DW_XFADE_S 0.010          /* on/off and order-change crossfade */
-#define DW_GLIDE_S 0.020          /* cutoff glide duration */
-#define DW_GLIDE_STEP 16          /* samples between coefficient updates */
+#ifndef DW_GLIDE_S
+#define DW_GLIDE_S 0.050          /* cutoff glide duration */
+#endif
+#ifndef DW_GLIDE_STEP
+#define DW_GLIDE_STEP 1           /* samples between coefficient updates */
+#endif
 
 typedef struct dw_biquad {
 	double b0, b1, b2, a1, a2; /* a0 = 1 */
