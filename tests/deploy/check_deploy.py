@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """check_deploy.py - validates the deployment files without a Docker engine.
 
 Runs Debian's docker-compose `config` on the base file, on base + override,
