@@ -1,0 +1,285 @@
+/* check_dw_spectrum.c - overlapped spectrum, band views, smoothing, waveform.
+ *
+ * NOTES: tolerances. A full-scale on-bin sine's peak bin reads 0 dBFS
+ * within 0.01 dB (float FFT); off-bin, within the Hann scalloping loss
+ * (0 to -1.43 dB). The band holding a tone is the maximum (equal to it
+ * within 1e-4 dB where narrow bands share a bin). Chunking: frame count and
+ * bin powers are bit-identical for 1-, 7-, 128- and 1000-sample pushes. The
+ * smoothed power reaches 1 - 1/e of its final value after tau within 1e-4.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "check_dw_util.h"
+#include "dw_spectrum.h"
+#include "dw_waveform.h"
+#include "pyc_params.h"
+
+static float *tone(size_t n, double f, double rate, double amp)
+{
+	float *x = malloc(n * sizeof(float));
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float) (amp * sin(2.0 * M_PI * f * (double) i / rate));
+	return x;
+}
+
+START_TEST(test_dw_spectrum_full_scale_sine_reads_0db)
+{
+	dw_spectrum *sp;
+	const int n = 4096;
+	const double rate = 48000.0, f = 100.0 * rate / n;
+	float *x = tone(2 * n, f, rate, 1.0);
+	ck_assert_int_eq(dw_spectrum_create(n, rate, 0, 0.0, &sp), PYC_OK);
+	dw_spectrum_push(sp, x, 2 * (size_t) n);
+	ck_assert_uint_eq(dw_spectrum_frames(sp), 3); /* at n, 1.5 n, 2 n */
+	const float *p = dw_spectrum_power(sp);
+	ck_assert_double_eq_tol(10.0 * log10(p[100]), 0.0, 0.01);
+	ck_assert_double_eq_tol(10.0 * log10(p[99]), -6.02, 0.01); /* Hann */
+	ck_assert_double_lt(10.0 * log10(p[103]), -90.0);
+	dw_spectrum_destroy(sp);
+	free(x);
+
+	/* Off-bin: half a bin away, the scalloping loss of Hann. */
+	ck_assert_int_eq(dw_spectrum_create(n, rate, 0, 0.0, &sp), PYC_OK);
+	x = tone(2 * n, 100.5 * rate / n, rate, 1.0);
+	dw_spectrum_push(sp, x, 2 * (size_t) n);
+	p = dw_spectrum_power(sp);
+	double pk = 10.0 * log10(p[100] > p[101] ? p[100] : p[101]);
+	ck_assert_double_le(pk, 0.0);
+	ck_assert_double_ge(pk, -1.43);
+	dw_spectrum_destroy(sp);
+	free(x);
+}
+END_TEST
+
+static void band_max_case(int fft, double rate, int bands, double f)
+{
+	dw_spectrum *sp;
+	float *x = tone(2 * (size_t) fft, f, rate, 0.5);
+	ck_assert_int_eq(dw_spectrum_create(fft, rate, bands, 0.0, &sp), PYC_OK);
+	dw_spectrum_push(sp, x, 2 * (size_t) fft);
+	dw_spectrum_update(sp);
+	for (int view = 0; view < 2; view++) {
+		int nb = view ? dw_spectrum_nbands(sp) : PYC_METER_BANDS;
+		const float *db = view ? dw_spectrum_band_db(sp) : dw_spectrum_meter_db(sp);
+		const float *hz = view ? dw_spectrum_band_hz(sp) : dw_spectrum_meter_hz(sp);
+		double ratio = pow(rate / 2.0 / DW_BAND_LO_HZ, 1.0 / nb);
+		int holder = -1;
+		float mx = -1e9f;
+		for (int i = 0; i < nb; i++) {
+			double lo = hz[i] / sqrt(ratio), hi = hz[i] * sqrt(ratio);
+			if (f >= lo && f < hi)
+				holder = i;
+			mx = db[i] > mx ? db[i] : mx;
+			if (i > 0)
+				ck_assert_float_gt(hz[i], hz[i - 1]);
+		}
+		ck_assert_int_ge(holder, 0);
+		ck_assert_double_eq_tol(db[holder], mx, 1e-4);
+		ck_assert_double_gt(db[holder], -40.0);
+	}
+	dw_spectrum_destroy(sp);
+	free(x);
+}
+
+START_TEST(test_dw_spectrum_band_of_tone_is_max)
+{
+	const double freqs[] = { 60.0, 440.0, 1000.0, 5000.0, 13000.0, 20000.0, 23000.0 };
+	for (size_t i = 0; i < sizeof(freqs) / sizeof(freqs[0]); i++) {
+		band_max_case(4096, 48000.0, 256, freqs[i]);
+		band_max_case(16384, 48000.0, 64, freqs[i]);
+		band_max_case(1024, 48000.0, 32, freqs[i]);
+	}
+	band_max_case(256, 8000.0, 100, 3900.0); /* above fs/4 */
+	band_max_case(4096, 192000.0, 200, 90000.0);
+}
+END_TEST
+
+START_TEST(test_dw_spectrum_hop_independent_of_chunks)
+{
+	const size_t total = 20000;
+	const size_t sizes[] = { 1, 7, 128, 1000 };
+	float *x = tone(total, 997.0, 44100.0, 0.7);
+	float ref[1025];
+	for (size_t i = 0; i < total; i++)
+		x[i] += (float) ((i * 7919 % 1000) / 5000.0);
+	for (int s = 0; s < 4; s++) {
+		dw_spectrum *sp;
+		ck_assert_int_eq(dw_spectrum_create(2048, 44100.0, 0, 0.3, &sp), PYC_OK);
+		ck_assert_int_eq(dw_spectrum_hop(sp), 1024);
+		ck_assert_int_eq(dw_spectrum_bins(sp), 1025);
+		for (size_t done = 0; done < total; done += sizes[s]) {
+			size_t m = total - done < sizes[s] ? total - done : sizes[s];
+			dw_spectrum_push(sp, x + done, m);
+		}
+		/* First frame at 2048, then every 1024: 1 + (20000-2048)/1024. */
+		ck_assert_uint_eq(dw_spectrum_frames(sp), 18);
+		if (s == 0)
+			memcpy(ref, dw_spectrum_power(sp), sizeof(ref));
+		else
+			ck_assert_int_eq(memcmp(ref, dw_spectrum_power(sp), sizeof(ref)), 0);
+		dw_spectrum_destroy(sp);
+	}
+	free(x);
+}
+END_TEST
+
+START_TEST(test_dw_spectrum_smoothing_step_response)
+{
+	const int n = 1024, hop = 512, k = 64;
+	const double rate = 48000.0, tau = 10.0 * hop / rate;
+	dw_spectrum *sp, *raw;
+	float *x = tone(20 * (size_t) n, k * rate / n, rate, 0.5);
+	ck_assert_int_eq(dw_spectrum_create(n, rate, 0, tau, &sp), PYC_OK);
+	ck_assert_int_eq(dw_spectrum_create(n, rate, 0, 0.0, &raw), PYC_OK);
+	/* n samples give the first frame, then 9 hops: 10 frames = tau. */
+	dw_spectrum_push(sp, x, (size_t) n + 9 * (size_t) hop);
+	dw_spectrum_push(raw, x, (size_t) n);
+	ck_assert_uint_eq(dw_spectrum_frames(sp), 10);
+	double r = dw_spectrum_power(sp)[k] / dw_spectrum_power(raw)[k];
+	ck_assert_double_eq_tol(r, 1.0 - exp(-1.0), 1e-4);
+	/* Changing tau to 0: the next frame is the raw one. */
+	ck_assert_int_eq(dw_spectrum_set_tau(sp, 0.0), PYC_OK);
+	dw_spectrum_push(sp, x, (size_t) hop);
+	r = dw_spectrum_power(sp)[k] / dw_spectrum_power(raw)[k];
+	ck_assert_double_eq_tol(r, 1.0, 1e-5);
+	dw_spectrum_destroy(sp);
+	dw_spectrum_destroy(raw);
+	free(x);
+}
+END_TEST
+
+START_TEST(test_dw_spectrum_meter01_mapping)
+{
+	dw_spectrum *sp;
+	float *x = tone(8192, 1000.0, 48000.0, 1.0);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000.0, 0, 0.0, &sp), PYC_OK);
+	ck_assert_int_eq(dw_spectrum_nbands(sp), 0);
+	ck_assert_ptr_null(dw_spectrum_band_db(sp));
+	dw_spectrum_update(sp);
+	for (int i = 0; i < PYC_METER_BANDS; i++) {
+		ck_assert_float_eq(dw_spectrum_meter01(sp)[i], 0.0f);
+		ck_assert_float_eq(dw_spectrum_meter_db(sp)[i], -120.0f);
+	}
+	dw_spectrum_push(sp, x, 8192);
+	dw_spectrum_update(sp);
+	dw_spectrum_update(sp); /* no new frame: unchanged */
+	int some = 0;
+	for (int i = 0; i < PYC_METER_BANDS; i++) {
+		double db = dw_spectrum_meter_db(sp)[i];
+		double u = (db + 80.0) / 80.0;
+		u = u < 0 ? 0 : u > 1 ? 1 : u;
+		ck_assert_double_eq_tol(dw_spectrum_meter01(sp)[i], u, 1e-6);
+		some += u > 0.5;
+	}
+	ck_assert_int_ge(some, 1);
+	ck_assert_double_eq_tol(dw_spectrum_meter_hz(sp)[0], sqrt(20.0 * 20.0 * pow(1200.0, 1.0 / 32)), 1e-3);
+	dw_spectrum_destroy(sp);
+	free(x);
+}
+END_TEST
+
+START_TEST(test_dw_spectrum_errors)
+{
+	dw_spectrum *sp = NULL;
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, 0, 0, NULL), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4000, 48000, 0, 0, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, NAN, 0, 0, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, INFINITY, 0, 0, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, 10.0, 0, 0, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, -1, 0, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, 257, 0, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, 0, NAN, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, 0, -1, &sp), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, 0, 11, &sp), PYC_EINVAL);
+	ck_assert_ptr_null(sp);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, 256, 10, &sp), PYC_OK);
+	ck_assert_int_eq(dw_spectrum_set_tau(sp, NAN), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_set_tau(sp, INFINITY), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_set_tau(sp, -0.1), PYC_EINVAL);
+	ck_assert_int_eq(dw_spectrum_set_tau(NULL, 1), PYC_EINVAL);
+	dw_spectrum_destroy(sp);
+	dw_spectrum_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_dw_waveform_min_max_latest)
+{
+	dw_waveform *w;
+	float x[100];
+	ck_assert_int_eq(dw_waveform_create(4, 3, &w), PYC_OK);
+	ck_assert_int_eq(dw_waveform_points(w), 4);
+	for (int i = 0; i < 100; i++)
+		x[i] = (float) ((i % 2) ? i : -i) / 100.0f;
+	/* Before any complete bucket: zeros. */
+	dw_waveform_push(w, x, 2);
+	for (int i = 0; i < 8; i++)
+		ck_assert_float_eq(dw_waveform_read(w)[i], 0.0f);
+	dw_waveform_push(w, x + 2, 24); /* 26 samples: 8 buckets, 2 left over */
+	const float *r = dw_waveform_read(w);
+	/* Latest four complete buckets: samples 12..14, ..., 21..23. */
+	for (int b = 0; b < 4; b++) {
+		int s = 12 + 3 * b;
+		float mn = 1, mx = -1;
+		for (int i = s; i < s + 3; i++) {
+			mn = x[i] < mn ? x[i] : mn;
+			mx = x[i] > mx ? x[i] : mx;
+		}
+		ck_assert_float_eq(r[2 * b], mn);
+		ck_assert_float_eq(r[2 * b + 1], mx);
+	}
+	dw_waveform_destroy(w);
+	/* Chunking does not matter. */
+	dw_waveform *a, *c;
+	ck_assert_int_eq(dw_waveform_create(8, 5, &a), PYC_OK);
+	ck_assert_int_eq(dw_waveform_create(8, 5, &c), PYC_OK);
+	dw_waveform_push(a, x, 100);
+	for (int i = 0; i < 100; i += 7)
+		dw_waveform_push(c, x + i, i + 7 > 100 ? 100 - (size_t) i : 7);
+	ck_assert_int_eq(memcmp(dw_waveform_read(a), dw_waveform_read(c), 16 * sizeof(float)), 0);
+	dw_waveform_destroy(a);
+	dw_waveform_destroy(c);
+}
+END_TEST
+
+START_TEST(test_dw_waveform_errors)
+{
+	dw_waveform *w = NULL;
+	ck_assert_int_eq(dw_waveform_create(1, 4, &w), PYC_EINVAL);
+	ck_assert_int_eq(dw_waveform_create(PYC_WAVEFORM_MAX + 1, 4, &w), PYC_EINVAL);
+	ck_assert_int_eq(dw_waveform_create(512, 0, &w), PYC_EINVAL);
+	ck_assert_int_eq(dw_waveform_create(512, 65537, &w), PYC_EINVAL);
+	ck_assert_int_eq(dw_waveform_create(512, 8, NULL), PYC_EINVAL);
+	ck_assert_ptr_null(w);
+	dw_waveform_destroy(NULL);
+}
+END_TEST
+
+static Suite *dw_spectrum_suite(void)
+{
+	Suite *s = suite_create("dw_spectrum");
+	TCase *core = tcase_create("core");
+	tcase_add_test(core, test_dw_spectrum_full_scale_sine_reads_0db);
+	tcase_add_test(core, test_dw_spectrum_band_of_tone_is_max);
+	tcase_add_test(core, test_dw_spectrum_hop_independent_of_chunks);
+	tcase_add_test(core, test_dw_spectrum_smoothing_step_response);
+	tcase_add_test(core, test_dw_spectrum_meter01_mapping);
+	tcase_add_test(core, test_dw_waveform_min_max_latest);
+	suite_add_tcase(s, core);
+	TCase *errors = tcase_create("errors");
+	tcase_add_test(errors, test_dw_spectrum_errors);
+	tcase_add_test(errors, test_dw_waveform_errors);
+	suite_add_tcase(s, errors);
+	return s;
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	SRunner *sr = srunner_create(dw_spectrum_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
