@@ -1,0 +1,1016 @@
+/* dw_session.c - one worker process serving one session's audio in order.
+ *
+ * NOTES: a single thread of our own runs everything: one ppoll() over the
+ * gateway socket's and the recorder socket's receive descriptors
+ * (NNG_OPT_RECVFD), the host socket and a wake pipe that nng's pipe
+ * callbacks write to, with SIGTERM unblocked only inside ppoll (so no nng
+ * thread ever takes it). Messages of the session are applied strictly in
+ * arrival order; waiting for the recorder's answer to rec_stop never blocks
+ * audio: the answer is matched when it arrives, or timed out.
+ *
+ * Sends: meters, monitor audio and acks are droppable (non-blocking; a full
+ * queue drops them and counts); events (ready, recording_saved, error) and
+ * session_closed are sent blocking with a bounded send timeout. Recording
+ * appends are non-blocking into a deep send buffer; a full one fails the
+ * recording (it is reported, never silent).
+ *
+ * Flow control: the backlog is a leaky bucket of audio seconds that drains
+ * at wall-clock speed and never goes below zero: a chunk that would bring
+ * it over DSP_MAX_BACKLOG_SECONDS is dropped, counted, acked, and reported
+ * with a too_fast error at most once a second. A capped meter rate is
+ * measured in wall time; chunks without a meter are acked at least every
+ * DW_ACK_INTERVAL_MS.
+ */
+#include "dw_session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <nng/nng.h>
+#include <nng/protocol/pair1/pair.h>
+
+#include "dw_host.h"
+#include "dw_meter_json.h"
+#include "dw_pipeline.h"
+#include "dw_proctitle.h"
+#include "pyc_log.h"
+#include "pyc_wire.h"
+
+#define DW_ACK_INTERVAL_MS 50
+#define DW_TOO_FAST_INTERVAL_MS 1000
+#define DW_GW_SENDBUF 256
+#define DW_REC_SENDBUF 4096
+#define DW_MAX_PENDING 16
+#define DW_DRAIN_BATCH 64
+#define DW_LINGER_MS 50
+
+typedef enum dw_wstate {
+	DW_W_IDLE = 0, /* waiting for session_open */
+	DW_W_BUSY,     /* bound to a session */
+	DW_W_CLOSING,  /* finishing: recordings being stopped, then exit */
+} dw_wstate;
+
+static const char *const wstate_names[] = {"idle", "busy", "closing"};
+
+typedef struct pending_stop {
+	uint64_t gen;
+	int64_t deadline_ns;
+} pending_stop;
+
+typedef struct worker {
+	const pyc_config *cfg;
+	int host_fd;
+	nng_socket gw;
+	nng_socket rec;
+	int gw_fd;
+	int rec_fd;
+	int wake_rd, wake_wr;
+	atomic_int gw_adds, gw_rems, rec_rems;
+	int seen_gw_adds, seen_gw_rems, seen_rec_rems;
+	bool gw_up;
+
+	dw_wstate state;
+	char sid[PYC_SESSION_ID_MAX + 1];
+	pyc_params params; /* in force (cutoff as asked; the engine clamps) */
+	dw_pipeline *pl;
+	int16_t *out;
+	size_t out_cap; /* samples */
+	char *jbuf;
+	size_t jcap;
+
+	/* flow control */
+	double backlog_s;
+	int64_t backlog_t_ns;
+	uint64_t dropped_chunks;
+	int64_t last_too_fast_ns;
+	int64_t last_meter_ns;
+	int64_t last_out_ns; /* last meter or ack */
+	bool ack_pending;
+	uint64_t unacked_seq;
+	uint64_t chunks;
+	uint64_t send_drops;
+
+	/* recording */
+	bool recording;
+	uint64_t rec_gen;
+	uint64_t failed_gen;
+	uint64_t rec_frames;
+	pending_stop pend[DW_MAX_PENDING];
+	int npend;
+	uint64_t bad_msgs;
+} worker;
+
+static volatile sig_atomic_t got_term;
+
+static void on_term(int sig)
+{
+	(void) sig;
+	got_term = 1;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void set_state(worker *w, dw_wstate s)
+{
+	if (w->state == s)
+		return;
+	pyc_log(PYC_LOG_DEBUG, "worker state %s -> %s", wstate_names[w->state],
+	    wstate_names[s]);
+	w->state = s;
+}
+
+static void wake(worker *w)
+{
+	char c = 1;
+	ssize_t r = write(w->wake_wr, &c, 1);
+	(void) r;
+}
+
+/* nng pipe callbacks run on nng threads: count and wake the main loop. */
+static void gw_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	worker *w = arg;
+	(void) p;
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&w->gw_adds, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_add(&w->gw_rems, 1);
+	wake(w);
+}
+
+static void rec_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	worker *w = arg;
+	(void) p;
+	if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_add(&w->rec_rems, 1);
+	wake(w);
+}
+
+static void host_note(worker *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void host_note(worker *w, const char *fmt, ...)
+{
+	char buf[DW_NOTE_MAX];
+	va_list ap;
+	if (w->host_fd < 0)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t) n >= sizeof(buf))
+		n = (int) sizeof(buf) - 1;
+	if (send(w->host_fd, buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pyc_log(PYC_LOG_DEBUG, "note to host: %s", strerror(errno));
+}
+
+/* ---- sending ---- */
+
+static int gw_send(worker *w, unsigned type, uint64_t seq, const void *p,
+    size_t n, bool droppable)
+{
+	nng_msg *m;
+	int rv;
+	if (pyc_wire_msg_new(&m, type, 0, w->sid, seq, p, n) != PYC_OK)
+		return -1;
+	if ((rv = nng_sendmsg(w->gw, m, droppable ? NNG_FLAG_NONBLOCK : 0)) != 0) {
+		nng_msg_free(m);
+		w->send_drops++;
+		if (!droppable)
+			pyc_log(PYC_LOG_WARN, "session %.8s: %s not sent: %s", w->sid,
+			    pyc_msg_type_name(type), nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+static void send_event(worker *w, char *json)
+{
+	if (json == NULL) {
+		pyc_log(PYC_LOG_ERROR, "session %.8s: event not built: out of memory", w->sid);
+		return;
+	}
+	gw_send(w, PYC_MSG_EVENT, 0, json, strlen(json), false);
+	dw_json_free(json);
+}
+
+static void send_error(worker *w, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void send_error(worker *w, const char *code, const char *fmt, ...)
+{
+	char msg[PYC_MESSAGE_MAX + 1];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pyc_log(PYC_LOG_INFO, "session %.8s: error %s: %s", w->sid, code, msg);
+	send_event(w, dw_error_json(code, msg));
+}
+
+static void send_ack(worker *w, uint64_t seq, int64_t now)
+{
+	gw_send(w, PYC_MSG_ACK, seq, NULL, 0, true);
+	w->last_out_ns = now;
+	w->ack_pending = false;
+}
+
+static void send_hello(worker *w)
+{
+	pyc_worker_hello h;
+	uint8_t buf[128];
+	pyc_wbuf wb;
+	nng_msg *m;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.host_id, sizeof(h.host_id), "%s", w->cfg->host_id);
+	h.pid = (uint32_t) getpid();
+	pyc_wbuf_init(&wb, buf, sizeof(buf));
+	pyc_worker_hello_put(&wb, &h);
+	if (pyc_wire_msg_from_wbuf(&m, PYC_MSG_WORKER_HELLO, 0, "", 0, &wb) != PYC_OK)
+		return;
+	if (nng_sendmsg(w->gw, m, NNG_FLAG_NONBLOCK) != 0) {
+		nng_msg_free(m);
+		pyc_log(PYC_LOG_WARN, "worker_hello not sent");
+		return;
+	}
+	pyc_log(PYC_LOG_DEBUG, "worker_hello sent");
+}
+
+/* ---- titles ---- */
+
+static void title_idle(void)
+{
+	dw_proctitle_set("pyc-dsp idle", "pycoustics-dsp: idle");
+}
+
+static void title_session(worker *w)
+{
+	char comm[16];
+	snprintf(comm, sizeof(comm), "pyc-dsp %.7s", w->sid);
+	dw_proctitle_set(comm, "pycoustics-dsp: session %.8s%s (%d Hz, %d ch)", w->sid,
+	    strlen(w->sid) > 8 ? "\xe2\x80\xa6" : "", (int) w->params.sample_rate,
+	    (int) w->params.channels);
+	host_note(w, "busy %.8s %d %d", w->sid, (int) w->params.sample_rate,
+	    (int) w->params.channels);
+}
+
+/* ---- recording ---- */
+
+static int rec_send(worker *w, unsigned type, uint64_t seq, const void *p, size_t n)
+{
+	nng_msg *m;
+	int rv;
+	if (pyc_wire_msg_new(&m, type, 0, w->sid, seq, p, n) != PYC_OK)
+		return PYC_ENOMEM;
+	if ((rv = nng_sendmsg(w->rec, m, NNG_FLAG_NONBLOCK)) != 0) {
+		nng_msg_free(m);
+		pyc_log(PYC_LOG_WARN, "session %.8s: %s to recorder: %s", w->sid,
+		    pyc_msg_type_name(type), nng_strerror(rv));
+		return pyc_err_from_nng(rv);
+	}
+	return PYC_OK;
+}
+
+static char *settings_json(const pyc_params *p)
+{
+	char tmp[32];
+	cJSON *o = cJSON_CreateObject();
+	char *s = NULL;
+	if (o == NULL)
+		return NULL;
+	dw_fmt_fixed(tmp, p->gain_db, 2);
+	if (cJSON_AddRawToObject(o, "gain", tmp) == NULL ||
+	    cJSON_AddBoolToObject(o, "filter_enabled", p->filter_enabled != 0) == NULL)
+		goto out;
+	dw_fmt_fixed(tmp, p->cutoff_hz, 2);
+	if (cJSON_AddRawToObject(o, "cutoff_freq", tmp) == NULL)
+		goto out;
+	dw_fmt_fixed(tmp, p->integration_s, 4);
+	if (cJSON_AddRawToObject(o, "integration_time", tmp) == NULL)
+		goto out;
+	s = cJSON_PrintUnformatted(o);
+out:
+	cJSON_Delete(o);
+	return s;
+}
+
+static void record_start(worker *w)
+{
+	pyc_rec_start rs;
+	pyc_params eff;
+	uint8_t buf[PYC_SETTINGS_MAX + 32];
+	pyc_wbuf wb;
+
+	if (w->recording) {
+		send_error(w, "already_recording", "a recording is already running");
+		return;
+	}
+	if (w->npend >= DW_MAX_PENDING) {
+		send_error(w, "recording_failed", "too many recordings still being saved");
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	dw_pipeline_params(w->pl, &eff);
+	rs.sample_rate = (uint32_t) eff.sample_rate;
+	rs.channels = (uint32_t) eff.channels;
+	char *sj = settings_json(&eff);
+	if (sj == NULL || strlen(sj) > PYC_SETTINGS_MAX) {
+		dw_json_free(sj);
+		send_error(w, "recording_failed", "out of memory");
+		return;
+	}
+	snprintf(rs.settings_json, sizeof(rs.settings_json), "%s", sj);
+	dw_json_free(sj);
+	pyc_wbuf_init(&wb, buf, sizeof(buf));
+	pyc_rec_start_put(&wb, &rs);
+	w->rec_gen++;
+	if (wb.err != PYC_OK ||
+	    rec_send(w, PYC_MSG_REC_START, w->rec_gen, wb.buf, wb.len) != PYC_OK) {
+		send_error(w, "recording_failed", "the recorder is not reachable");
+		return;
+	}
+	w->recording = true;
+	w->rec_frames = 0;
+	pyc_log(PYC_LOG_INFO, "session %.8s: recording %llu started (%d Hz, %d ch)",
+	    w->sid, (unsigned long long) w->rec_gen, (int) rs.sample_rate,
+	    (int) rs.channels);
+}
+
+/* Sends rec_stop for the running recording and waits for the answer
+ * asynchronously. quiet: a failure of this recording was already reported. */
+static void record_stop(worker *w, bool quiet)
+{
+	if (!w->recording)
+		return;
+	w->recording = false;
+	if (quiet)
+		w->failed_gen = w->rec_gen;
+	if (rec_send(w, PYC_MSG_REC_STOP, w->rec_gen, NULL, 0) != PYC_OK) {
+		if (!quiet)
+			send_error(w, "recording_failed",
+			    "the recorder is not reachable to finish the recording");
+		return;
+	}
+	w->pend[w->npend].gen = w->rec_gen;
+	w->pend[w->npend].deadline_ns =
+	    now_ns() + (int64_t) w->cfg->request_timeout_ms * 1000000LL;
+	w->npend++;
+	pyc_log(PYC_LOG_INFO, "session %.8s: recording %llu stopping after %llu frames",
+	    w->sid, (unsigned long long) w->rec_gen, (unsigned long long) w->rec_frames);
+}
+
+static void record_fail(worker *w, const char *msg)
+{
+	if (!w->recording)
+		return;
+	send_error(w, "recording_failed", "%s", msg);
+	record_stop(w, true);
+}
+
+static int pend_take(worker *w, uint64_t gen)
+{
+	int i;
+	if (w->npend == 0)
+		return -1;
+	for (i = 0; i < w->npend; i++)
+		if (w->pend[i].gen == gen)
+			break;
+	if (i == w->npend)
+		i = 0; /* not ours by seq: take the oldest (replies come in order) */
+	uint64_t g = w->pend[i].gen;
+	memmove(&w->pend[i], &w->pend[i + 1], sizeof(w->pend[0]) * (size_t) (w->npend - i - 1));
+	w->npend--;
+	return (int) (g & 0x7fffffff);
+}
+
+static void on_rec_msg(worker *w, const pyc_wire_msg *m)
+{
+	pyc_rec_result r;
+	if (pyc_rec_result_get(m->payload, m->payload_len, &r) != PYC_OK) {
+		pyc_log(PYC_LOG_WARN, "session %.8s: malformed %s from the recorder",
+		    w->sid, pyc_msg_type_name(m->type));
+		return;
+	}
+	if (m->type == PYC_MSG_REC_START && (m->flags & PYC_WIRE_F_REPLY)) {
+		if (r.status != PYC_OK && w->recording && m->seq == w->rec_gen) {
+			w->recording = false;
+			w->failed_gen = m->seq;
+			send_error(w, "recording_failed", "%s",
+			    r.message[0] ? r.message : pyc_strerror(r.status));
+		}
+		return;
+	}
+	if (m->type == PYC_MSG_REC_STOP && (m->flags & PYC_WIRE_F_REPLY)) {
+		uint64_t gen = m->seq;
+		if (pend_take(w, gen) < 0)
+			return;
+		if (r.status == PYC_OK) {
+			pyc_log(PYC_LOG_INFO, "session %.8s: recording saved: %s (%.3f s)",
+			    w->sid, r.filename, r.duration_s);
+			send_event(w, dw_saved_json(r.id, r.filename, r.duration_s));
+		} else if (w->failed_gen != gen) {
+			send_error(w, "recording_failed", "%s",
+			    r.message[0] ? r.message : pyc_strerror(r.status));
+		}
+		return;
+	}
+	if (m->type == PYC_MSG_REC_ERROR) {
+		if (w->recording) {
+			record_fail(w, r.message[0] ? r.message : pyc_strerror(r.status));
+		} else if (w->npend > 0 && w->failed_gen != w->pend[w->npend - 1].gen) {
+			w->failed_gen = w->pend[w->npend - 1].gen;
+			send_error(w, "recording_failed", "%s",
+			    r.message[0] ? r.message : pyc_strerror(r.status));
+		}
+		return;
+	}
+	pyc_log(PYC_LOG_WARN, "session %.8s: unexpected %s from the recorder", w->sid,
+	    pyc_msg_type_name(m->type));
+}
+
+static void rec_timeouts(worker *w, int64_t now)
+{
+	while (w->npend > 0 && now >= w->pend[0].deadline_ns) {
+		uint64_t gen = w->pend[0].gen;
+		memmove(&w->pend[0], &w->pend[1], sizeof(w->pend[0]) * (size_t) (w->npend - 1));
+		w->npend--;
+		if (w->failed_gen != gen)
+			send_error(w, "recording_failed",
+			    "the recorder did not confirm the recording within %d ms",
+			    w->cfg->request_timeout_ms);
+	}
+}
+
+/* ---- the session's messages ---- */
+
+static size_t out_bytes_le(int16_t *s, size_t n)
+{
+	(void) s;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	for (size_t i = 0; i < n; i++)
+		s[i] = (int16_t) __builtin_bswap16((uint16_t) s[i]);
+#endif
+	return n * sizeof(int16_t);
+}
+
+static void send_ready(worker *w)
+{
+	pyc_params eff;
+	float hz[PYC_BANDS_MAX > PYC_METER_BANDS ? PYC_BANDS_MAX : PYC_METER_BANDS];
+	dw_pipeline_params(w->pl, &eff);
+	int n = eff.bands > 0 ? eff.bands : PYC_METER_BANDS;
+	dw_band_centres(eff.sample_rate, n, hz);
+	send_event(w, dw_ready_json(&eff, hz, n));
+}
+
+/* Applies p (fields in p->mask) to the session. */
+static int apply_params(worker *w, const pyc_params *p)
+{
+	pyc_params next = w->params;
+	pyc_err rv;
+	pyc_params_merge(&next, p);
+	bool fmt_change = next.sample_rate != w->params.sample_rate ||
+	    next.channels != w->params.channels;
+	if (fmt_change && w->recording) {
+		/* A WAV has one rate and channel count: finish it first. */
+		pyc_log(PYC_LOG_INFO, "session %.8s: format change ends the recording", w->sid);
+		record_stop(w, false);
+	}
+	next.mask = PYC_P_ALL;
+	if ((rv = dw_pipeline_set_params(w->pl, &next)) != PYC_OK) {
+		send_error(w, "out_of_range", "parameters refused by the engine: %s",
+		    pyc_strerror(rv));
+		return -1;
+	}
+	w->params = next;
+	if (fmt_change) {
+		w->backlog_s = 0;
+		title_session(w);
+	}
+	return 0;
+}
+
+static void on_open(worker *w, const pyc_wire_msg *m)
+{
+	pyc_params p;
+	pyc_err rv;
+	const char *bad = NULL;
+
+	if (w->state != DW_W_IDLE) {
+		pyc_log(PYC_LOG_WARN, "session_open for %.8s while serving %.8s: ignored",
+		    m->sid, w->sid);
+		return;
+	}
+	if (m->sid[0] == '\0') {
+		pyc_log(PYC_LOG_WARN, "session_open without a session id: ignored");
+		w->bad_msgs++;
+		return;
+	}
+	snprintf(w->sid, sizeof(w->sid), "%s", m->sid);
+	set_state(w, DW_W_BUSY);
+	if ((rv = pyc_params_get(m->payload, m->payload_len, &p)) != PYC_OK) {
+		pyc_params_check(&p, &bad);
+		send_error(w, "bad_message", "session parameters refused%s%s",
+		    bad ? ": " : "", bad ? bad : "");
+		p.mask = 0;
+	}
+	pyc_params_defaults(&w->params);
+	title_session(w);
+	apply_params(w, &p);
+	pyc_log(PYC_LOG_INFO, "session %.8s: opened (%d Hz, %d ch)", w->sid,
+	    (int) w->params.sample_rate, (int) w->params.channels);
+	if (p.mask & PYC_P_RATE)
+		send_ready(w);
+}
+
+static void on_params(worker *w, const pyc_wire_msg *m, bool init)
+{
+	pyc_params p;
+	const char *bad = NULL;
+	if (pyc_params_get(m->payload, m->payload_len, &p) != PYC_OK) {
+		pyc_params_check(&p, &bad);
+		send_error(w, bad ? "out_of_range" : "bad_message", "%s refused%s%s",
+		    init ? "init" : "set_params", bad ? ": " : "", bad ? bad : "");
+		return;
+	}
+	if (apply_params(w, &p) == 0 && init)
+		send_ready(w);
+}
+
+static void maybe_meter(worker *w, uint64_t seq, int64_t now)
+{
+	double rate = w->params.max_meter_rate;
+	if (rate > 0 && w->last_meter_ns != 0 &&
+	    (double) (now - w->last_meter_ns) < 1e9 / rate) {
+		w->unacked_seq = seq;
+		if (!w->ack_pending) {
+			w->ack_pending = true;
+		}
+		return;
+	}
+	dw_meter mt;
+	dw_pipeline_meter(w->pl, &mt);
+	size_t need = dw_meter_json_bound(&mt);
+	if (need > w->jcap) {
+		char *nb = realloc(w->jbuf, need);
+		if (nb == NULL) {
+			send_ack(w, seq, now);
+			return;
+		}
+		w->jbuf = nb;
+		w->jcap = need;
+	}
+	size_t n = dw_meter_json(w->jbuf, w->jcap, seq, &mt);
+	if (n == 0) {
+		send_ack(w, seq, now);
+		return;
+	}
+	gw_send(w, PYC_MSG_METER, seq, w->jbuf, n, true);
+	w->last_meter_ns = now;
+	w->last_out_ns = now;
+	w->ack_pending = false;
+}
+
+static void on_audio(worker *w, const pyc_wire_msg *m)
+{
+	int64_t now = now_ns();
+	int ch = w->params.channels;
+	size_t frames = m->payload_len / (size_t) (2 * ch);
+	pyc_err rv;
+
+	w->chunks++;
+	if (frames > (size_t) w->cfg->max_chunk_frames) {
+		send_error(w, "out_of_range",
+		    "audio chunk of %zu frames exceeds the limit of %d frames", frames,
+		    w->cfg->max_chunk_frames);
+		send_ack(w, m->seq, now);
+		return;
+	}
+	/* Backlog: audio seconds ahead of the wall clock. */
+	double chunk_s = (double) frames / (double) w->params.sample_rate;
+	if (w->backlog_t_ns != 0) {
+		w->backlog_s -= (double) (now - w->backlog_t_ns) / 1e9;
+		if (w->backlog_s < 0)
+			w->backlog_s = 0;
+	}
+	w->backlog_t_ns = now;
+	if (w->backlog_s > 0 && w->backlog_s + chunk_s > w->cfg->max_backlog_s) {
+		w->dropped_chunks++;
+		if (w->last_too_fast_ns == 0 ||
+		    now - w->last_too_fast_ns >= DW_TOO_FAST_INTERVAL_MS * 1000000LL) {
+			w->last_too_fast_ns = now;
+			send_error(w, "too_fast",
+			    "audio arrives faster than real time: %.2f s ahead, limit %.2f s; "
+			    "%llu chunks dropped so far",
+			    w->backlog_s, w->cfg->max_backlog_s,
+			    (unsigned long long) w->dropped_chunks);
+		}
+		send_ack(w, m->seq, now);
+		return;
+	}
+	w->backlog_s += chunk_s;
+
+	size_t fo = 0;
+	rv = dw_pipeline_process(w->pl, m->payload, m->payload_len, w->out, &fo);
+	if (rv != PYC_OK) {
+		send_error(w, "bad_message", "audio chunk refused: %s", pyc_strerror(rv));
+		send_ack(w, m->seq, now);
+		return;
+	}
+	size_t nbytes = out_bytes_le(w->out, fo * (size_t) ch);
+	if (w->recording && fo > 0) {
+		if (rec_send(w, PYC_MSG_REC_APPEND, m->seq, w->out, nbytes) != PYC_OK)
+			record_fail(w, "the recorder does not keep up; recording stopped");
+		else
+			w->rec_frames += fo;
+	}
+	if (w->params.monitor && fo > 0)
+		gw_send(w, PYC_MSG_MONITOR, m->seq, w->out, nbytes, true);
+	maybe_meter(w, m->seq, now);
+}
+
+static void on_record(worker *w, const pyc_wire_msg *m)
+{
+	pyc_record_cmd c;
+	if (pyc_record_cmd_get(m->payload, m->payload_len, &c) != PYC_OK) {
+		send_error(w, "bad_message", "malformed record command");
+		return;
+	}
+	if (c.start)
+		record_start(w);
+	else if (w->recording)
+		record_stop(w, false);
+	else
+		send_error(w, "not_recording", "no recording is running");
+}
+
+/* The session is over (close, gateway gone, SIGTERM, host gone): finish
+ * any recording, wait (bounded) for the recorder, then return. */
+static void finish(worker *w, const char *why, bool send_closed);
+
+static void on_gw_msg(worker *w, nng_msg *msg)
+{
+	pyc_wire_msg m;
+	pyc_err rv;
+
+	if ((rv = pyc_wire_msg_decode(msg, &m)) != PYC_OK) {
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "malformed message from the gateway (%s), dropped",
+		    pyc_err_name(rv));
+		return;
+	}
+	if (m.flags != 0) {
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "unexpected reply %s from the gateway, dropped",
+		    pyc_msg_type_name(m.type));
+		return;
+	}
+	if (m.type == PYC_MSG_SESSION_OPEN) {
+		on_open(w, &m);
+		return;
+	}
+	if (w->state != DW_W_BUSY) {
+		pyc_log(PYC_LOG_WARN, "%s while %s, dropped", pyc_msg_type_name(m.type),
+		    wstate_names[w->state]);
+		return;
+	}
+	if (strcmp(m.sid, w->sid) != 0) {
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "%s for session %.8s on %.8s's worker, dropped",
+		    pyc_msg_type_name(m.type), m.sid, w->sid);
+		return;
+	}
+	switch (m.type) {
+	case PYC_MSG_AUDIO:
+		on_audio(w, &m);
+		break;
+	case PYC_MSG_SESSION_INIT:
+		on_params(w, &m, true);
+		break;
+	case PYC_MSG_SESSION_PARAMS:
+		on_params(w, &m, false);
+		break;
+	case PYC_MSG_RECORD:
+		on_record(w, &m);
+		break;
+	case PYC_MSG_SESSION_CLOSE:
+		finish(w, "session closed", true);
+		break;
+	default:
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "session %.8s: unexpected %s from the gateway, dropped",
+		    w->sid, pyc_msg_type_name(m.type));
+		break;
+	}
+}
+
+static void drain_rec(worker *w)
+{
+	for (int i = 0; i < DW_DRAIN_BATCH; i++) {
+		nng_msg *msg;
+		pyc_wire_msg m;
+		if (nng_recvmsg(w->rec, &msg, NNG_FLAG_NONBLOCK) != 0)
+			return;
+		if (pyc_wire_msg_decode(msg, &m) != PYC_OK)
+			pyc_log(PYC_LOG_WARN, "malformed message from the recorder, dropped");
+		else
+			on_rec_msg(w, &m);
+		nng_msg_free(msg);
+	}
+}
+
+static void check_rec_pipe(worker *w)
+{
+	int r = atomic_load(&w->rec_rems);
+	if (r == w->seen_rec_rems)
+		return;
+	w->seen_rec_rems = r;
+	pyc_log(PYC_LOG_WARN, "the recorder's pipe went away");
+	if (w->recording) {
+		w->recording = false;
+		w->failed_gen = w->rec_gen;
+		send_error(w, "recording_failed",
+		    "the recorder went away; what was written is kept");
+	}
+	/* No answer will come for stops already sent. */
+	while (w->npend > 0) {
+		uint64_t gen = w->pend[--w->npend].gen;
+		if (w->failed_gen != gen) {
+			w->failed_gen = gen;
+			send_error(w, "recording_failed",
+			    "the recorder went away before confirming the recording");
+		}
+	}
+}
+
+static void linger(void)
+{
+	struct timespec ts = {0, DW_LINGER_MS * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void finish(worker *w, const char *why, bool send_closed)
+{
+	set_state(w, DW_W_CLOSING);
+	pyc_log(PYC_LOG_INFO, "session %.8s: ending (%s): %llu chunks, %llu dropped",
+	    w->sid, why, (unsigned long long) w->chunks,
+	    (unsigned long long) w->dropped_chunks);
+	host_note(w, "done");
+	record_stop(w, false);
+	while (w->npend > 0) {
+		int64_t now = now_ns();
+		rec_timeouts(w, now);
+		if (w->npend == 0)
+			break;
+		int64_t wait_ms = (w->pend[0].deadline_ns - now) / 1000000 + 1;
+		struct pollfd pf[2] = {{w->rec_fd, POLLIN, 0}, {w->wake_rd, POLLIN, 0}};
+		int r = poll(pf, 2, (int) (wait_ms > 1000 ? 1000 : wait_ms));
+		if (r > 0 && (pf[1].revents & POLLIN)) {
+			char b[64];
+			while (read(w->wake_rd, b, sizeof(b)) > 0)
+				;
+		}
+		drain_rec(w);
+		check_rec_pipe(w);
+	}
+	if (send_closed)
+		gw_send(w, PYC_MSG_SESSION_CLOSED, 0, NULL, 0, false);
+	linger();
+}
+
+/* ---- setup and loop ---- */
+
+static int open_sockets(worker *w)
+{
+	int rv;
+	const pyc_config *c = w->cfg;
+
+	if ((rv = nng_pair1_open(&w->gw)) != 0 || (rv = nng_pair1_open(&w->rec)) != 0) {
+		pyc_log(PYC_LOG_ERROR, "pair1 socket: %s", nng_strerror(rv));
+		return -1;
+	}
+	nng_socket_set_int(w->gw, NNG_OPT_SENDBUF, DW_GW_SENDBUF);
+	nng_socket_set_int(w->gw, NNG_OPT_RECVBUF, DW_GW_SENDBUF);
+	nng_socket_set_int(w->rec, NNG_OPT_SENDBUF, DW_REC_SENDBUF);
+	nng_socket_set_ms(w->gw, NNG_OPT_SENDTIMEO, c->request_timeout_ms);
+	nng_socket_set_ms(w->gw, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(w->gw, NNG_OPT_RECONNMAXT, 1000);
+	nng_socket_set_ms(w->rec, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(w->rec, NNG_OPT_RECONNMAXT, 1000);
+	/* Messages are bounded by the envelope; allow the largest. */
+	nng_socket_set_size(w->gw, NNG_OPT_RECVMAXSZ, PYC_WIRE_MAX_PAYLOAD + 256);
+	nng_socket_set_size(w->rec, NNG_OPT_RECVMAXSZ, 64 * 1024);
+	if ((rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_ADD_POST, gw_pipe_cb, w)) != 0 ||
+	    (rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_REM_POST, gw_pipe_cb, w)) != 0 ||
+	    (rv = nng_pipe_notify(w->rec, NNG_PIPE_EV_REM_POST, rec_pipe_cb, w)) != 0) {
+		pyc_log(PYC_LOG_ERROR, "pipe notify: %s", nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_socket_get_int(w->gw, NNG_OPT_RECVFD, &w->gw_fd)) != 0 ||
+	    (rv = nng_socket_get_int(w->rec, NNG_OPT_RECVFD, &w->rec_fd)) != 0) {
+		pyc_log(PYC_LOG_ERROR, "receive descriptor: %s", nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_dial(w->gw, c->gateway_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		pyc_log(PYC_LOG_ERROR, "dial %s: %s", c->gateway_url, nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_dial(w->rec, c->recorder_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		pyc_log(PYC_LOG_ERROR, "dial %s: %s", c->recorder_url, nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
+{
+	static worker wk;
+	worker *w = &wk;
+	sigset_t block, orig;
+	struct sigaction sa;
+	int code = 1;
+	pyc_err rv;
+
+	memset(w, 0, sizeof(*w));
+	w->cfg = cfg;
+	w->host_fd = host_fd;
+	w->gw_fd = w->rec_fd = w->wake_rd = w->wake_wr = -1;
+
+	/* Die with the host (the exec kept PDEATHSIG; set it again for a
+	 * worker started by hand) and stop if it is already gone. */
+	if (host_pid > 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != host_pid) {
+			pyc_log(PYC_LOG_WARN, "host %d is gone before start", (int) host_pid);
+			return 0;
+		}
+	}
+	/* One malloc arena: nng's threads would otherwise each get one, and
+	 * every arena's touched pages are private memory of this worker. */
+	mallopt(M_ARENA_MAX, 1);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig); /* nng threads inherit this */
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+
+	title_idle();
+	{
+		pyc_params d;
+		pyc_params_defaults(&d);
+		w->params = d;
+		if ((rv = dw_pipeline_create(&d, &w->pl)) != PYC_OK) {
+			pyc_log(PYC_LOG_ERROR, "pipeline: %s", pyc_strerror(rv));
+			goto out;
+		}
+	}
+	w->out_cap = (size_t) cfg->max_chunk_frames * DW_MAX_CHANNELS;
+	if ((w->out = malloc(w->out_cap * sizeof(int16_t))) == NULL) {
+		pyc_log(PYC_LOG_ERROR, "out of memory");
+		goto out;
+	}
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		pyc_log(PYC_LOG_ERROR, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	w->wake_rd = pfd[0];
+	w->wake_wr = pfd[1];
+	if (open_sockets(w) != 0)
+		goto out;
+	host_note(w, "idle");
+
+	code = 0;
+	for (;;) {
+		if (got_term) {
+			if (w->state == DW_W_BUSY)
+				finish(w, "SIGTERM", false);
+			break;
+		}
+		int adds = atomic_load(&w->gw_adds), rems = atomic_load(&w->gw_rems);
+		if (rems != w->seen_gw_rems) {
+			w->seen_gw_rems = rems;
+			w->gw_up = false;
+			if (w->state == DW_W_BUSY) {
+				pyc_log(PYC_LOG_WARN, "session %.8s: the gateway's pipe went away",
+				    w->sid);
+				finish(w, "gateway gone", false);
+				break;
+			}
+			pyc_log(PYC_LOG_INFO, "gateway gone; redialling");
+		}
+		if (adds != w->seen_gw_adds) {
+			w->seen_gw_adds = adds;
+			w->gw_up = true;
+			if (w->state == DW_W_IDLE)
+				send_hello(w);
+		}
+		check_rec_pipe(w);
+
+		for (int i = 0; i < DW_DRAIN_BATCH && w->state != DW_W_CLOSING; i++) {
+			nng_msg *msg;
+			if (nng_recvmsg(w->gw, &msg, NNG_FLAG_NONBLOCK) != 0)
+				break;
+			on_gw_msg(w, msg);
+			nng_msg_free(msg);
+		}
+		if (w->state == DW_W_CLOSING)
+			break;
+		drain_rec(w);
+
+		int64_t now = now_ns();
+		rec_timeouts(w, now);
+		int timeout_ms = 1000;
+		if (w->ack_pending) {
+			int64_t due = w->last_out_ns + DW_ACK_INTERVAL_MS * 1000000LL;
+			if (now >= due) {
+				send_ack(w, w->unacked_seq, now);
+			} else {
+				int t = (int) ((due - now) / 1000000) + 1;
+				if (t < timeout_ms)
+					timeout_ms = t;
+			}
+		}
+		if (w->npend > 0) {
+			int64_t t = (w->pend[0].deadline_ns - now) / 1000000 + 1;
+			if (t < timeout_ms)
+				timeout_ms = (int) (t < 0 ? 0 : t);
+		}
+
+		struct pollfd pf[4] = {
+		    {w->gw_fd, POLLIN, 0},
+		    {w->rec_fd, POLLIN, 0},
+		    {w->wake_rd, POLLIN, 0},
+		    {w->host_fd, POLLIN, 0},
+		};
+		struct timespec ts = {timeout_ms / 1000, (long) (timeout_ms % 1000) * 1000000L};
+		int n = ppoll(pf, w->host_fd >= 0 ? 4 : 3, &ts, &orig);
+		if (n < 0 && errno != EINTR) {
+			pyc_log(PYC_LOG_ERROR, "poll: %s", strerror(errno));
+			code = 1;
+			break;
+		}
+		if (n > 0 && (pf[2].revents & POLLIN)) {
+			char b[64];
+			while (read(w->wake_rd, b, sizeof(b)) > 0)
+				;
+		}
+		if (n > 0 && w->host_fd >= 0 && (pf[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+			char b[DW_NOTE_MAX];
+			ssize_t r = recv(w->host_fd, b, sizeof(b), MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+				pyc_log(PYC_LOG_WARN, "the host is gone; stopping");
+				if (w->state == DW_W_BUSY)
+					finish(w, "host gone", false);
+				break;
+			}
+		}
+	}
+	if (w->dropped_chunks > 0 || w->send_drops > 0 || w->bad_msgs > 0)
+		pyc_log(PYC_LOG_INFO,
+		    "worker done: %llu chunks dropped (too fast), %llu sends dropped, "
+		    "%llu malformed messages",
+		    (unsigned long long) w->dropped_chunks, (unsigned long long) w->send_drops,
+		    (unsigned long long) w->bad_msgs);
+out:
+	nng_close(w->gw);
+	nng_close(w->rec);
+	dw_pipeline_destroy(w->pl);
+	free(w->out);
+	free(w->jbuf);
+	if (w->wake_rd >= 0)
+		close(w->wake_rd);
+	if (w->wake_wr >= 0)
+		close(w->wake_wr);
+	return code;
+}
