@@ -87,6 +87,7 @@ export class MeterStore {
   readonly meterRate = new RateCounter();
   /** Clip counts at the last reset, per channel. */
   clipBase: number[] = [0, 0];
+  #clipLatch = [false, false];
   #listeners = new Set<MeterListener>();
 
   pushMeter(m: MeterMessage, t: number = performance.now()): void {
@@ -96,10 +97,10 @@ export class MeterStore {
     this.meterRate.hit(t);
     if (m.seq !== undefined) this.latency.answered(m.seq, t);
     if (m.dropped !== undefined) this.serverDropped = m.dropped;
-    const clips = m.clips;
-    if (clips) {
-      // a new worker counts from zero again
-      for (let c = 0; c < clips.length; c++) if (clips[c] < (this.clipBase[c] ?? 0)) this.clipBase[c] = 0;
+    for (let c = 0; c < 2; c++) {
+      const n = m.clips?.[c];
+      if (n !== undefined && n < (this.clipBase[c] ?? 0)) this.clipBase[c] = 0; // a new worker counts from zero
+      if ((n !== undefined && n > this.clipBase[c]) || (m.peak_db?.[c] ?? -Infinity) >= -0.01) this.#clipLatch[c] = true;
     }
     for (const l of this.#listeners) l(m);
   }
@@ -109,15 +110,15 @@ export class MeterStore {
     this.version++;
   }
 
-  /** True if channel c clipped since the last reset. */
+  /** True if channel c clipped (a clip count rose, or the peak reached 0 dBFS) since the last reset. */
   clipped(c: number): boolean {
-    const n = this.meter?.clips?.[c];
-    return n !== undefined && n > (this.clipBase[c] ?? 0);
+    return this.#clipLatch[c] ?? false;
   }
 
   resetClips(): void {
     const clips = this.meter?.clips ?? [];
     this.clipBase = [clips[0] ?? 0, clips[1] ?? 0];
+    this.#clipLatch = [false, false];
     this.version++;
   }
 
