@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dw_filter.h"
 #include "dw_levels.h"
@@ -43,7 +44,46 @@ struct dw_pipeline {
 	int16_t o16[DW_BLOCK * DW_MAX_CHANNELS];
 	float mono[DW_BLOCK];
 	dw_meter m;
+	int prof;
+	uint64_t prof_ns[DW_STAGE_COUNT];
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Charges the time since *t to stage st when profiling. */
+static inline void prof_mark(dw_pipeline *pl, uint64_t *t, int st)
+{
+	if (pl->prof) {
+		uint64_t n = now_ns();
+		pl->prof_ns[st] += n - *t;
+		*t = n;
+	}
+}
+
+void dw_pipeline_profile(dw_pipeline *pl, int on)
+{
+	pl->prof = on != 0;
+	memset(pl->prof_ns, 0, sizeof(pl->prof_ns));
+}
+
+void dw_pipeline_profile_read(const dw_pipeline *pl,
+    uint64_t ns[DW_STAGE_COUNT])
+{
+	memcpy(ns, pl->prof_ns, sizeof(pl->prof_ns));
+}
+
+const char *dw_pipeline_stage_name(int stage)
+{
+	static const char *const names[DW_STAGE_COUNT] = { "convert+gain",
+		"filter", "saturate", "levels", "spectrum", "waveform",
+		"meter" };
+	return stage >= 0 && stage < DW_STAGE_COUNT ? names[stage] : "?";
+}
 
 static double db_to_lin(double db)
 {
@@ -219,35 +259,37 @@ static void convert_gain(dw_pipeline *pl, const uint8_t *b, size_t n)
 	}
 }
 
-/* Rounds to nearest even and saturates to int16, counting clips. */
-static void saturate(dw_pipeline *pl, int16_t *o, size_t n)
+/* Rounds to nearest even and saturates to int16, counting clips (samples
+ * that rounded outside -32768..32767). |x| stays far below 2^31 (60 dB of
+ * gain on full scale, times the filter's overshoot), so the rounded value
+ * fits an int32 and the clamp and count are integer lanes: the loop
+ * vectorises. The per-channel count is redone only for a block that
+ * clipped. */
+static int32_t round_clamp(const double *restrict x, int16_t *restrict o,
+    size_t ns)
 {
 	const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
-	const double *x = pl->x;
+	int32_t clip = 0;
 
-	if (pl->ch == 2) {
-		uint32_t c0 = 0, c1 = 0;
-		for (size_t i = 0; i < n; i++) {
-			double l = (x[2 * i] + magic) - magic;
-			double r = (x[2 * i + 1] + magic) - magic;
-			c0 += (l > 32767.0) | (l < -32768.0);
-			c1 += (r > 32767.0) | (r < -32768.0);
-			l = l > 32767.0 ? 32767.0 : l < -32768.0 ? -32768.0 : l;
-			r = r > 32767.0 ? 32767.0 : r < -32768.0 ? -32768.0 : r;
-			o[2 * i] = (int16_t) l;
-			o[2 * i + 1] = (int16_t) r;
-		}
-		pl->clips[0] += c0;
-		pl->clips[1] += c1;
-	} else {
-		uint32_t c0 = 0;
-		for (size_t i = 0; i < n; i++) {
-			double l = (x[i] + magic) - magic;
-			c0 += (l > 32767.0) | (l < -32768.0);
-			l = l > 32767.0 ? 32767.0 : l < -32768.0 ? -32768.0 : l;
-			o[i] = (int16_t) l;
-		}
-		pl->clips[0] += c0;
+	for (size_t i = 0; i < ns; i++) {
+		int32_t v = (int32_t) ((x[i] + magic) - magic);
+		int32_t w = v > 32767 ? 32767 : v;
+		w = w < -32768 ? -32768 : w;
+		clip += v != w;
+		o[i] = (int16_t) w;
+	}
+	return clip;
+}
+
+static void saturate(dw_pipeline *pl, int16_t *o, size_t n)
+{
+	const size_t ch = (size_t) pl->ch, ns = n * ch;
+
+	if (round_clamp(pl->x, o, ns) == 0)
+		return;
+	for (size_t i = 0; i < ns; i++) {
+		double v = pl->x[i];
+		pl->clips[i % ch] += (v >= 32767.5) | (v < -32768.5);
 	}
 }
 
@@ -279,14 +321,21 @@ pyc_err dw_pipeline_process(dw_pipeline *pl, const void *pcm_le, size_t nbytes,
 		if (n > DW_BLOCK)
 			n = DW_BLOCK;
 		int16_t *o = out != NULL ? out + done * ch : pl->o16;
+		uint64_t t = pl->prof ? now_ns() : 0;
 		convert_gain(pl, b + done * ch * 2, n);
+		prof_mark(pl, &t, DW_STAGE_CONVERT);
 		dw_lowpass_run(&pl->lp, pl->x, pl->tmp, n);
+		prof_mark(pl, &t, DW_STAGE_FILTER);
 		saturate(pl, o, n);
+		prof_mark(pl, &t, DW_STAGE_SATURATE);
 		dw_levels_add(&pl->lv, o, n);
+		prof_mark(pl, &t, DW_STAGE_LEVELS);
 		mono_mix(pl, o, n);
 		dw_spectrum_push(pl->sp, pl->mono, n);
+		prof_mark(pl, &t, DW_STAGE_SPECTRUM);
 		if (pl->wf != NULL)
 			dw_waveform_push(pl->wf, pl->mono, n);
+		prof_mark(pl, &t, DW_STAGE_WAVEFORM);
 		done += n;
 	}
 	pl->frames_total += frames;
@@ -298,6 +347,7 @@ pyc_err dw_pipeline_process(dw_pipeline *pl, const void *pcm_le, size_t nbytes,
 void dw_pipeline_meter(dw_pipeline *pl, dw_meter *out)
 {
 	dw_meter *m = &pl->m;
+	uint64_t t = pl->prof ? now_ns() : 0;
 
 	memset(m, 0, sizeof(*m));
 	m->frames_total = pl->frames_total;
@@ -317,6 +367,7 @@ void dw_pipeline_meter(dw_pipeline *pl, dw_meter *out)
 	}
 	if (out != NULL)
 		*out = *m;
+	prof_mark(pl, &t, DW_STAGE_METER);
 }
 
 const float *dw_pipeline_meter_band_hz(const dw_pipeline *pl)

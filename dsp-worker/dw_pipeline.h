@@ -84,4 +84,22 @@ const float *dw_pipeline_meter_band_hz(const dw_pipeline *pl);
  * NULL when off); for the "ready" message. Valid until the next call. */
 const float *dw_pipeline_band_hz(const dw_pipeline *pl, int *bands);
 
+/* Stage profiling, for the benchmark: while on, _process and _meter add
+ * the time each stage takes (CLOCK_MONOTONIC around each block's stage:
+ * a few tens of ns per block) to counters; switching on resets them. */
+enum dw_stage {
+	DW_STAGE_CONVERT = 0, /* LE int16 -> double, gain */
+	DW_STAGE_FILTER,      /* low-pass (always running), dry/wet */
+	DW_STAGE_SATURATE,    /* round, saturate, clip count, int16 out */
+	DW_STAGE_LEVELS,      /* level sums */
+	DW_STAGE_SPECTRUM,    /* mono mix, ring, FFT frames */
+	DW_STAGE_WAVEFORM,    /* min/max buckets */
+	DW_STAGE_METER,       /* dw_pipeline_meter */
+	DW_STAGE_COUNT
+};
+void dw_pipeline_profile(dw_pipeline *pl, int on);
+void dw_pipeline_profile_read(const dw_pipeline *pl,
+    uint64_t ns[DW_STAGE_COUNT]);
+const char *dw_pipeline_stage_name(int stage); /* "convert"...; never NULL */
+
 #endif /* DW_PIPELINE_H */
