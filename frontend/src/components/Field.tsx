@@ -25,7 +25,7 @@ function NumberBox({
   const [text, setText] = useState(String(value));
   const [editing, setEditing] = useState(false);
   useEffect(() => {
-    if (!editing) setText(String(Number(value.toFixed(2))));
+    if (!editing) setText(String(Number(value.toFixed(3))));
   }, [value, editing]);
   const commit = () => {
     setEditing(false);

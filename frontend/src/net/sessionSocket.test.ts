@@ -162,13 +162,16 @@ describe("session socket", () => {
     expect(errors).toEqual([]);
   });
 
-  it("drops audio while not live or backed up, and counts it", () => {
+  it("drops audio while the link is down or backed up, and counts what a live stream lost", () => {
     const h = harness();
     h.s.start();
-    expect(h.s.sendBinary(new ArrayBuffer(4))).toBe(false);
+    expect(h.s.sendBinary(new ArrayBuffer(4))).toBe(false); // never connected yet: nothing lost
+    expect(h.s.droppedFrames).toBe(0);
     h.sockets[0].open();
     expect(h.s.sendBinary(new ArrayBuffer(4))).toBe(true);
     h.sockets[0].bufferedAmount = 10_000_000;
+    expect(h.s.sendBinary(new ArrayBuffer(4))).toBe(false);
+    h.sockets[0].drop(1006);
     expect(h.s.sendBinary(new ArrayBuffer(4))).toBe(false);
     expect(h.s.droppedFrames).toBe(2);
     expect(h.s.sentFrames).toBe(1);

@@ -140,7 +140,7 @@ export class SessionSocket {
   sendBinary(buf: ArrayBuffer): boolean {
     const ws = this.#ws;
     if (!ws || ws.readyState !== OPEN || this.#status.state !== "live" || ws.bufferedAmount > this.#o.maxBufferedBytes) {
-      this.droppedFrames++;
+      if (this.#everLive) this.droppedFrames++; // before the first connection there is no stream to lose
       return false;
     }
     ws.send(buf);
@@ -199,7 +199,8 @@ export class SessionSocket {
       } else if (ev.code === CLOSE_BAD_SESSION) {
         this.#dropped("The server rejected the session id.", true);
       } else {
-        this.#dropped(ev.reason ? `connection lost (${ev.code}: ${ev.reason})` : `connection lost (${ev.code})`, false);
+        const what = this.#everLive ? "Connection lost" : "Cannot reach the server";
+        this.#dropped(ev.reason ? `${what} (${ev.code}: ${ev.reason})` : `${what} (${ev.code})`, false);
       }
     };
   }

@@ -69,7 +69,7 @@ export class MeterRenderer implements Renderer {
 
     const labelW = 30;
     const gap = 10;
-    const barW = Math.max(8, Math.min(36, (w - labelW - gap * 3) / 2));
+    const barW = Math.max(8, Math.min(52, (w - labelW - gap * 3) / 2));
     const total = labelW + 2 * barW + gap * 2;
     const x0 = Math.max(0, (w - total) / 2);
     const bars = [x0 + labelW + gap, x0 + labelW + gap * 2 + barW];
@@ -79,10 +79,14 @@ export class MeterRenderer implements Renderer {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     ctx.lineWidth = 1 / this.#dpr;
+    let lastY = -Infinity;
     for (const d of TICKS) {
       const y = Math.round(scale.toY(d)) + 0.5 / this.#dpr;
-      ctx.fillStyle = THEME.axis;
-      ctx.fillText(`${d}`, x0 + labelW, y);
+      if (y - lastY >= 12) {
+        ctx.fillStyle = THEME.axis;
+        ctx.fillText(`${d}`, x0 + labelW, y);
+        lastY = y;
+      }
       ctx.strokeStyle = THEME.grid;
       ctx.beginPath();
       ctx.moveTo(bars[0] - 4, y);

@@ -148,10 +148,11 @@ export class SpectrogramRenderer implements Renderer {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     ctx.lineWidth = 1 / this.#dpr;
-    const narrow = h < 140;
+    let lastY = Infinity;
     for (const f of freqTicks(20, fMax)) {
-      if (narrow && !(f === 100 || f === 1000 || f === 10000)) continue;
       const y = Math.round(fy.toX(f)) + 0.5 / this.#dpr;
+      if (lastY - y < 13) continue;
+      lastY = y;
       ctx.strokeStyle = "rgba(255,255,255,0.08)";
       ctx.beginPath();
       ctx.moveTo(x0, y);

@@ -187,16 +187,13 @@ export class SpectrumRenderer implements Renderer {
       ctx.lineTo(x, h - M.bottom);
       ctx.stroke();
       const major = f === 20 || f === 100 || f === 1000 || f === 10000;
-      if (!narrow || major || f === 20000) {
+      if (!narrow || major) {
         ctx.fillStyle = THEME.axis;
         ctx.fillText(formatHz(f), Math.min(Math.max(x, M.left + 8), w - M.right - 10), h - M.bottom + 5);
       }
     }
-    ctx.save();
-    ctx.translate(10, M.top + 2);
     ctx.textAlign = "left";
     ctx.fillStyle = THEME.axis;
-    ctx.fillText("dB", -2, -2);
-    ctx.restore();
+    ctx.fillText("dB", 6, h - M.bottom + 5);
   }
 }
