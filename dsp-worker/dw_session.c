@@ -102,6 +102,8 @@ typedef struct worker {
 	bool ack_pending;
 	uint64_t unacked_seq;
 	uint64_t chunks;
+	uint64_t last_audio_seq;
+	uint64_t lost_chunks; /* gaps in the gateway's audio numbering */
 	uint64_t send_drops;
 
 	/* recording */
@@ -510,11 +512,11 @@ static int apply_params(worker *w, const pyc_params *p)
 	return 0;
 }
 
+static int get_params(worker *w, const pyc_wire_msg *m, pyc_params *p, const char *what);
+
 static void on_open(worker *w, const pyc_wire_msg *m)
 {
 	pyc_params p;
-	pyc_err rv;
-	const char *bad = NULL;
 
 	if (w->state != DW_W_IDLE) {
 		pyc_log(PYC_LOG_WARN, "session_open for %.8s while serving %.8s: ignored",
@@ -528,12 +530,8 @@ static void on_open(worker *w, const pyc_wire_msg *m)
 	}
 	snprintf(w->sid, sizeof(w->sid), "%s", m->sid);
 	set_state(w, DW_W_BUSY);
-	if ((rv = pyc_params_get(m->payload, m->payload_len, &p)) != PYC_OK) {
-		pyc_params_check(&p, &bad);
-		send_error(w, "bad_message", "session parameters refused%s%s",
-		    bad ? ": " : "", bad ? bad : "");
-		p.mask = 0;
-	}
+	if (get_params(w, m, &p, "session_open") != 0)
+		p.mask = 0; /* serve the session with the defaults */
 	pyc_params_defaults(&w->params);
 	title_session(w);
 	apply_params(w, &p);
@@ -543,16 +541,37 @@ static void on_open(worker *w, const pyc_wire_msg *m)
 		send_ready(w);
 }
 
+/* Decodes a params payload; on failure sends the error (out_of_range when
+ * the payload is well formed but a value is out of range, else
+ * bad_message) and returns -1. */
+static int get_params(worker *w, const pyc_wire_msg *m, pyc_params *p, const char *what)
+{
+	static size_t wire_len;
+	const char *bad = NULL;
+	if (wire_len == 0) {
+		uint8_t buf[256];
+		pyc_wbuf wb;
+		pyc_params d;
+		pyc_params_defaults(&d);
+		pyc_wbuf_init(&wb, buf, sizeof(buf));
+		pyc_params_put(&wb, &d);
+		wire_len = wb.len;
+	}
+	pyc_params_defaults(p);
+	if (pyc_params_get(m->payload, m->payload_len, p) == PYC_OK)
+		return 0;
+	if (m->payload_len == wire_len && pyc_params_check(p, &bad) != PYC_OK && bad != NULL)
+		send_error(w, "out_of_range", "%s refused: %s out of range", what, bad);
+	else
+		send_error(w, "bad_message", "%s refused: malformed parameters", what);
+	return -1;
+}
+
 static void on_params(worker *w, const pyc_wire_msg *m, bool init)
 {
 	pyc_params p;
-	const char *bad = NULL;
-	if (pyc_params_get(m->payload, m->payload_len, &p) != PYC_OK) {
-		pyc_params_check(&p, &bad);
-		send_error(w, bad ? "out_of_range" : "bad_message", "%s refused%s%s",
-		    init ? "init" : "set_params", bad ? ": " : "", bad ? bad : "");
+	if (get_params(w, m, &p, init ? "init" : "set_params") != 0)
 		return;
-	}
 	if (apply_params(w, &p) == 0 && init)
 		send_ready(w);
 }
@@ -599,6 +618,15 @@ static void on_audio(worker *w, const pyc_wire_msg *m)
 	pyc_err rv;
 
 	w->chunks++;
+	if (w->last_audio_seq != 0 && m->seq > w->last_audio_seq + 1) {
+		/* Lost between the gateway and here: the gateway's problem, but
+		 * it must show in the logs. */
+		w->lost_chunks += m->seq - w->last_audio_seq - 1;
+		pyc_log(PYC_LOG_WARN, "session %.8s: audio %llu..%llu never arrived", w->sid,
+		    (unsigned long long) w->last_audio_seq + 1, (unsigned long long) m->seq - 1);
+	}
+	if (m->seq > w->last_audio_seq)
+		w->last_audio_seq = m->seq;
 	if (frames > (size_t) w->cfg->max_chunk_frames) {
 		send_error(w, "out_of_range",
 		    "audio chunk of %zu frames exceeds the limit of %d frames", frames,
@@ -996,12 +1024,12 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 			}
 		}
 	}
-	if (w->dropped_chunks > 0 || w->send_drops > 0 || w->bad_msgs > 0)
+	if (w->dropped_chunks > 0 || w->send_drops > 0 || w->bad_msgs > 0 || w->lost_chunks > 0)
 		pyc_log(PYC_LOG_INFO,
-		    "worker done: %llu chunks dropped (too fast), %llu sends dropped, "
-		    "%llu malformed messages",
-		    (unsigned long long) w->dropped_chunks, (unsigned long long) w->send_drops,
-		    (unsigned long long) w->bad_msgs);
+		    "worker done: %llu chunks dropped (too fast), %llu lost before arrival, "
+		    "%llu sends dropped, %llu malformed messages",
+		    (unsigned long long) w->dropped_chunks, (unsigned long long) w->lost_chunks,
+		    (unsigned long long) w->send_drops, (unsigned long long) w->bad_msgs);
 out:
 	nng_close(w->gw);
 	nng_close(w->rec);

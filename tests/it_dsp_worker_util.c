@@ -116,6 +116,19 @@ static int recv_one(fgw *g, fmsg *out, int timeout_ms)
 		fmsg_free(out);
 		return 0;
 	}
+	if (out->m.type == PYC_MSG_METER || out->m.type == PYC_MSG_ACK) {
+		int i;
+		for (i = 0; i < g->nans; i++)
+			if (g->ans_pipe[i] == out->pipe)
+				break;
+		if (i == g->nans && g->nans < FGW_MAX_WORKERS) {
+			g->ans_pipe[i] = out->pipe;
+			g->ans_seq[i] = 0;
+			g->nans++;
+		}
+		if (i < g->nans && out->m.seq > g->ans_seq[i])
+			g->ans_seq[i] = out->m.seq;
+	}
 	if (out->m.type == PYC_MSG_WORKER_HELLO) {
 		pyc_worker_hello h;
 		if (pyc_worker_hello_get(out->m.payload, out->m.payload_len, &h) == PYC_OK) {
@@ -271,6 +284,28 @@ int fgw_send(fgw *g, uint32_t pipe, unsigned type, const char *sid, uint64_t seq
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t fgw_answered(fgw *g, uint32_t pipe)
+{
+	for (int i = 0; i < g->nans; i++)
+		if (g->ans_pipe[i] == pipe)
+			return g->ans_seq[i];
+	return 0;
+}
+
+int fgw_send_audio(fgw *g, uint32_t pipe, const char *sid, uint64_t seq,
+    const void *p, size_t n, int window)
+{
+	long long end = pyc_now_ms() + 3000;
+	while (seq > (uint64_t) window && fgw_answered(g, pipe) < seq - (uint64_t) window &&
+	    pyc_now_ms() < end) {
+		fmsg m;
+		int r = recv_one(g, &m, 5);
+		if (r == 1)
+			stash_push(g, &m);
+	}
+	return fgw_send(g, pipe, PYC_MSG_AUDIO, sid, seq, p, n);
 }
 
 int fgw_send_params(fgw *g, uint32_t pipe, unsigned type, const char *sid,

@@ -52,6 +52,9 @@ typedef struct fgw {
 	int nworkers;
 	pyc_host_hello host; /* last host_hello */
 	int host_hellos;
+	uint32_t ans_pipe[FGW_MAX_WORKERS]; /* highest audio seq answered per pipe */
+	uint64_t ans_seq[FGW_MAX_WORKERS];
+	int nans;
 	fmsg *stash;
 	int nstash, capstash;
 	uint64_t bad;
@@ -84,6 +87,17 @@ int fgw_send(fgw *g, uint32_t pipe, unsigned type, const char *sid, uint64_t seq
 int fgw_send_params(fgw *g, uint32_t pipe, unsigned type, const char *sid,
     const pyc_params *p);
 int fgw_send_raw(fgw *g, uint32_t pipe, const void *p, size_t n);
+
+/* Sends audio chunk seq on pipe, first waiting (bounded, 3 s) until no
+ * more than window earlier chunks of the pipe are unanswered (no meter or
+ * ack seen for them). NOTES: nng 1.5's polyamorous pair1 queues at most 2
+ * messages per pipe and silently drops beyond that (pair1_poly.c), so a
+ * gateway must not burst; this is the window the tests keep. */
+int fgw_send_audio(fgw *g, uint32_t pipe, const char *sid, uint64_t seq,
+    const void *p, size_t n, int window);
+
+/* Highest audio seq answered (meter or ack) on pipe so far. */
+uint64_t fgw_answered(fgw *g, uint32_t pipe);
 
 /* A test environment: temp folder, URLs, the fake gateway, the host. */
 typedef struct dwenv {
