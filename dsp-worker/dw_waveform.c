@@ -1,8 +1,9 @@
 /* dw_waveform.c - bucketed min/max ring for the oscilloscope view.
  *
  * NOTES: the per-sample work is a compare pair; a bucket's pair is stored
- * when its last sample arrives. The linear copy for a read is made in an
- * array allocated in _create.
+ * when its last sample arrives, twice: at head and at head + points of a
+ * ring twice as long, so the latest `points` pairs are always contiguous
+ * and a read is a pointer, not a copy.
  */
 #include "dw_waveform.h"
 
@@ -12,8 +13,7 @@
 
 struct dw_waveform {
 	int points, bucket;
-	float *ring;   /* 2 * points */
-	float *lin;    /* 2 * points, for reads */
+	float *ring;   /* 2 * points pairs: each pair stored twice */
 	int head;      /* next pair to write */
 	int cnt;       /* samples in the current bucket */
 	float mn, mx;
@@ -30,9 +30,8 @@ pyc_err dw_waveform_create(int points, int bucket, dw_waveform **out)
 		return PYC_ENOMEM;
 	w->points = points;
 	w->bucket = bucket;
-	w->ring = calloc(2 * (size_t) points, sizeof(float));
-	w->lin = calloc(2 * (size_t) points, sizeof(float));
-	if (w->ring == NULL || w->lin == NULL) {
+	w->ring = calloc(4 * (size_t) points, sizeof(float));
+	if (w->ring == NULL) {
 		dw_waveform_destroy(w);
 		return PYC_ENOMEM;
 	}
@@ -45,7 +44,6 @@ void dw_waveform_destroy(dw_waveform *w)
 	if (w == NULL)
 		return;
 	free(w->ring);
-	free(w->lin);
 	free(w);
 }
 
@@ -63,8 +61,10 @@ void dw_waveform_push(dw_waveform *w, const float *x, size_t n)
 			mx = v > mx ? v : mx;
 		}
 		if (++cnt == w->bucket) {
-			w->ring[2 * w->head] = mn;
-			w->ring[2 * w->head + 1] = mx;
+			float *a = w->ring + 2 * w->head;
+			float *b = a + 2 * w->points;
+			a[0] = b[0] = mn;
+			a[1] = b[1] = mx;
 			if (++w->head == w->points)
 				w->head = 0;
 			cnt = 0;
@@ -77,14 +77,8 @@ void dw_waveform_push(dw_waveform *w, const float *x, size_t n)
 
 const float *dw_waveform_read(dw_waveform *w)
 {
-	size_t tail = 2 * (size_t) (w->points - w->head);
-	size_t head = 2 * (size_t) w->head;
-
-	for (size_t i = 0; i < tail; i++)
-		w->lin[i] = w->ring[head + i];
-	for (size_t i = 0; i < head; i++)
-		w->lin[tail + i] = w->ring[i];
-	return w->lin;
+	/* The oldest pair is the next to be written. */
+	return w->ring + 2 * w->head;
 }
 
 int dw_waveform_points(const dw_waveform *w)
