@@ -89,6 +89,8 @@ export function toLogPosition(v: number, min: number, max: number): number {
 }
 
 export function fromLogPosition(p: number, min: number, max: number): number {
+  if (p >= LOG_STEPS) return max;
+  if (p <= 0) return min;
   const v = Math.exp(Math.log(min) + (p / LOG_STEPS) * (Math.log(max) - Math.log(min)));
   // keep 3 significant digits: 1234.5 -> 1230, 87.31 -> 87.3
   const mag = Math.pow(10, Math.floor(Math.log10(v)) - 2);

@@ -90,7 +90,7 @@ export function dbTicks(dbMin: number, dbMax: number, step: number): number[] {
 /** A level as shown to the user: one decimal, "-inf" for silence. */
 export function formatDb(db: number | undefined, digits = 1): string {
   if (db === undefined || Number.isNaN(db)) return "—";
-  if (db <= -200 || db === -Infinity) return "-inf";
+  if (db <= -119.95) return "-inf"; // the backend clamps silence to -120 dBFS
   return db.toFixed(digits);
 }
 
