@@ -455,6 +455,36 @@ START_TEST(test_dw_pipeline_errors)
 }
 END_TEST
 
+START_TEST(test_dw_pipeline_profile_counts_stages)
+{
+	dw_pipeline *pl = make(48000, 2);
+	pyc_params p;
+	uint64_t ns[DW_STAGE_COUNT];
+	uint8_t b[4 * 5000] = { 0 };
+	dw_meter m;
+	p.waveform_points = 64;
+	set1(pl, PYC_P_WAVEFORM, &p);
+	dw_pipeline_profile(pl, 1);
+	ck_assert_int_eq(dw_pipeline_process(pl, b, sizeof(b), NULL, NULL), PYC_OK);
+	dw_pipeline_meter(pl, &m);
+	dw_pipeline_profile_read(pl, ns);
+	uint64_t sum = 0;
+	for (int s = 0; s < DW_STAGE_COUNT; s++)
+		sum += ns[s];
+	ck_assert_uint_gt(sum, 0);
+	ck_assert_str_eq(dw_pipeline_stage_name(DW_STAGE_FILTER), "filter");
+	ck_assert_str_eq(dw_pipeline_stage_name(-1), "?");
+	ck_assert_str_eq(dw_pipeline_stage_name(DW_STAGE_COUNT), "?");
+	/* Off: the counters are reset and stay at zero. */
+	dw_pipeline_profile(pl, 0);
+	ck_assert_int_eq(dw_pipeline_process(pl, b, sizeof(b), NULL, NULL), PYC_OK);
+	dw_pipeline_profile_read(pl, ns);
+	for (int s = 0; s < DW_STAGE_COUNT; s++)
+		ck_assert_uint_eq(ns[s], 0);
+	dw_pipeline_destroy(pl);
+}
+END_TEST
+
 static Suite *dw_pipeline_suite(void)
 {
 	Suite *s = suite_create("dw_pipeline");
@@ -468,6 +498,7 @@ static Suite *dw_pipeline_suite(void)
 	tcase_add_test(core, test_dw_pipeline_saturation_counts_clips);
 	tcase_add_test(core, test_dw_pipeline_meter_contents);
 	tcase_add_test(core, test_dw_pipeline_set_params_changes);
+	tcase_add_test(core, test_dw_pipeline_profile_counts_stages);
 	suite_add_tcase(s, core);
 	TCase *errors = tcase_create("errors");
 	tcase_add_test(errors, test_dw_pipeline_errors);
