@@ -1,0 +1,8 @@
+# recorder tests: module unit tests and integration tests against the real pyc-recorder.
+add_library(it_recorder_util STATIC ${CMAKE_CURRENT_LIST_DIR}/it_recorder_util.c)
+target_link_libraries(it_recorder_util PUBLIC pyc_testproc pyc_common PkgConfig::SNDFILE nng::nng)
+target_include_directories(it_recorder_util PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+
+pyc_check_test(it_recorder_basic SOURCES it_recorder_basic.c
+  LIBS it_recorder_util pyc_cjson TIMEOUT 240 LABELS recorder)
+add_dependencies(it_recorder_basic pyc-recorder)
