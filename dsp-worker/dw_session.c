@@ -79,7 +79,7 @@ typedef struct worker {
 	int gw_fd;
 	int rec_fd;
 	int wake_rd, wake_wr;
-	atomic_int gw_adds, gw_rems, rec_rems;
+	atomic_int gw_adds, gw_rems, rec_adds, rec_rems;
 	int seen_gw_adds, seen_gw_rems, seen_rec_rems;
 	bool gw_up;
 
@@ -163,7 +163,9 @@ static void rec_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	worker *w = arg;
 	(void) p;
-	if (ev == NNG_PIPE_EV_REM_POST)
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&w->rec_adds, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_add(&w->rec_rems, 1);
 	wake(w);
 }
@@ -325,6 +327,11 @@ static void record_start(worker *w)
 
 	if (w->recording) {
 		send_error(w, "already_recording", "a recording is already running");
+		return;
+	}
+	if (atomic_load(&w->rec_adds) - atomic_load(&w->rec_rems) <= 0) {
+		/* pair1 would queue for a recorder that may never come. */
+		send_error(w, "recording_failed", "the recorder is not reachable");
 		return;
 	}
 	if (w->npend >= DW_MAX_PENDING) {
@@ -851,6 +858,7 @@ static int open_sockets(worker *w)
 	nng_socket_set_size(w->rec, NNG_OPT_RECVMAXSZ, 64 * 1024);
 	if ((rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_ADD_POST, gw_pipe_cb, w)) != 0 ||
 	    (rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_REM_POST, gw_pipe_cb, w)) != 0 ||
+	    (rv = nng_pipe_notify(w->rec, NNG_PIPE_EV_ADD_POST, rec_pipe_cb, w)) != 0 ||
 	    (rv = nng_pipe_notify(w->rec, NNG_PIPE_EV_REM_POST, rec_pipe_cb, w)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "pipe notify: %s", nng_strerror(rv));
 		return -1;
