@@ -1,0 +1,31 @@
+/* gw_http.h - the public HTTP API (libmicrohttpd): health, recordings,
+ * OpenAPI, docs, metrics, CORS, and the dashboard's files in local mode.
+ *
+ * NOTES: MHD runs its own threads (one per connection, under an explicit
+ * connection limit, per-address limit, timeout and memory limit; MHD's
+ * defaults are "no limit"). Handlers never touch lws state: they ask the
+ * recorder over its control socket (gw_recorder, bounded by
+ * REQUEST_TIMEOUT_MS) and read the shared counters (gw_metrics). Every
+ * error is JSON {"detail": ...} with the status the earlier FastAPI
+ * version gave. MHD is included by gw_http.c only.
+ */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include "gw_recorder.h"
+#include "gw_workers.h"
+#include "pyc_config.h"
+#include "pyc_err.h"
+
+typedef struct gw_http gw_http;
+
+/* Starts the HTTP daemon on cfg->backend_port. cfg, rec and workers must
+ * outlive it (workers may be NULL: no tx statistics). On success *out
+ * belongs to the caller (gw_http_destroy). */
+pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec,
+    gw_workers *workers);
+
+/* Stops the daemon (waits for its threads) and frees. Accepts NULL. */
+void gw_http_destroy(gw_http *h);
+
+#endif /* GW_HTTP_H */

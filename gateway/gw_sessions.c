@@ -1,0 +1,778 @@
+/* gw_sessions.c - session registry, worker leases, grace timers, flow
+ * control and the routing of client commands and worker messages
+ * (gw_sessions.h).
+ *
+ * NOTES: sessions live in a hash table by id (FNV-1a, chained) and in a
+ * list for the timer pass. Messages to a worker keep the client's order;
+ * at most GW_WORKERS_BURST of them go to nng back to back (pair1
+ * polyamorous drops beyond its per-pipe queue of two), the rest wait in
+ * the session's outbox for the pacing timer. A session ends in two steps:
+ * session_close to its worker, then (on session_closed, the pipe going
+ * away, or REQUEST_TIMEOUT_MS) session_ended to the recorder, sent by
+ * gw_recorder's own thread. A connection that arrives for a session that is
+ * closing waits for the close and then gets a fresh session under the same
+ * id, so the recorder's clean-up of the old one cannot race the new one's
+ * recordings... as far as the recorder handles session_ended before the new
+ * worker's first rec_start.
+ */
+#include "gw_sessions.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_metrics.h"
+#include "gw_proto.h"
+#include "gw_recorder.h"
+#include "gw_workers.h"
+#include "gw_ws.h"
+#include "pyc_id.h"
+#include "pyc_log.h"
+#include "pyc_wire.h"
+
+#define BUCKETS 4096
+#define RING 256
+#define NO_WORKER_NOTE_US 5000000
+
+typedef struct sent {
+	uint64_t seq;
+	int64_t t;
+	uint32_t bytes;
+} sent;
+
+typedef struct pending_ev {
+	char *json;
+	size_t len;
+} pending_ev;
+
+struct gw_session {
+	char sid[PYC_SESSION_ID_MAX + 1];
+	gw_session *hnext;
+	gw_session *next, *prev;
+	struct gw_conn *conn;
+
+	pyc_params params; /* all values; mask = fields the client set */
+	bool init_sent;
+	bool recording;
+	uint32_t pipe; /* 0: no worker */
+
+	bool closing, reopen;
+	int64_t grace_deadline; /* 0: connected */
+	int64_t close_deadline;
+	int64_t lease_deadline, next_lease_try;
+	int64_t last_no_worker_note;
+
+	uint64_t seq_sent, seq_acked;
+	uint64_t inflight_bytes;
+	bool paused, dropping;
+	int64_t paused_since;
+	sent ring[RING];
+
+	nng_msg **outbox;
+	size_t ob_head, ob_len, ob_cap;
+	int burst;
+	int64_t burst_t;
+	bool in_flush;
+
+	pending_ev pending[GW_PENDING_EVENTS];
+	int n_pending;
+};
+
+struct gw_sessions {
+	const pyc_config *cfg;
+	struct gw_recorder *rec;
+	struct gw_workers *workers;
+	struct gw_ws *ws;
+	gw_session *table[BUCKETS];
+	gw_session *all;
+	int count;
+	gw_session **flush;
+	size_t n_flush, cap_flush;
+};
+
+int64_t gw_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (uint8_t) *s++) * 16777619u;
+	return h % BUCKETS;
+}
+
+static gw_session *lookup(gw_sessions *r, const char *sid)
+{
+	for (gw_session *s = r->table[hash(sid)]; s != NULL; s = s->hnext)
+		if (strcmp(s->sid, sid) == 0)
+			return s;
+	return NULL;
+}
+
+pyc_err gw_sessions_create(gw_sessions **out, const pyc_config *cfg,
+    struct gw_recorder *rec)
+{
+	gw_sessions *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return PYC_ENOMEM;
+	r->cfg = cfg;
+	r->rec = rec;
+	*out = r;
+	return PYC_OK;
+}
+
+void gw_sessions_set_io(gw_sessions *r, struct gw_workers *w, struct gw_ws *ws)
+{
+	r->workers = w;
+	r->ws = ws;
+}
+
+static void outbox_clear(gw_session *s)
+{
+	for (size_t i = 0; i < s->ob_len; i++)
+		nng_msg_free(s->outbox[(s->ob_head + i) % s->ob_cap]);
+	s->ob_head = s->ob_len = 0;
+}
+
+static void pending_clear(gw_session *s)
+{
+	for (int i = 0; i < s->n_pending; i++)
+		free(s->pending[i].json);
+	s->n_pending = 0;
+}
+
+static void session_free(gw_sessions *r, gw_session *s)
+{
+	gw_session **pp = &r->table[hash(s->sid)];
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->hnext;
+	if (*pp == s)
+		*pp = s->hnext;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		r->all = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	if (s->in_flush) {
+		for (size_t i = 0; i < r->n_flush; i++) {
+			if (r->flush[i] == s) {
+				r->flush[i] = r->flush[--r->n_flush];
+				break;
+			}
+		}
+	}
+	outbox_clear(s);
+	free(s->outbox);
+	pending_clear(s);
+	r->count--;
+	atomic_store_explicit(&gw_stats.sessions, r->count, memory_order_relaxed);
+	free(s);
+}
+
+void gw_sessions_destroy(gw_sessions *r)
+{
+	if (r == NULL)
+		return;
+	while (r->all != NULL) {
+		if (r->all->conn != NULL)
+			gw_conn_session_lost(r->all->conn);
+		session_free(r, r->all);
+	}
+	free(r->flush);
+	free(r);
+}
+
+int gw_sessions_count(gw_sessions *r)
+{
+	return r->count;
+}
+
+/* ---- to the client ---- */
+
+static void deliver_event(gw_session *s, const char *json, size_t len)
+{
+	if (s->conn != NULL) {
+		gw_conn_send_event(s->conn, json, len);
+		return;
+	}
+	if (s->n_pending == GW_PENDING_EVENTS) {
+		pyc_log(PYC_LOG_WARN, "session %s: event dropped while disconnected", s->sid);
+		free(s->pending[0].json);
+		memmove(&s->pending[0], &s->pending[1],
+		    (GW_PENDING_EVENTS - 1) * sizeof(pending_ev));
+		s->n_pending--;
+	}
+	char *copy = malloc(len);
+	if (copy == NULL)
+		return;
+	memcpy(copy, json, len);
+	s->pending[s->n_pending++] = (pending_ev){copy, len};
+}
+
+static void send_error(gw_session *s, const char *code, const char *message)
+{
+	char buf[512];
+	size_t n = gw_proto_error_json(buf, sizeof(buf), code, message);
+	gw_metrics_error(code);
+	if (n > 0)
+		deliver_event(s, buf, n);
+}
+
+/* ---- to the worker ---- */
+
+static void flush_add(gw_sessions *r, gw_session *s)
+{
+	if (!s->in_flush) {
+		if (r->n_flush == r->cap_flush) {
+			size_t nc = r->cap_flush ? r->cap_flush * 2 : 64;
+			gw_session **p = realloc(r->flush, nc * sizeof(*p));
+			if (p == NULL)
+				return; /* the tick retries */
+			r->flush = p;
+			r->cap_flush = nc;
+		}
+		r->flush[r->n_flush++] = s;
+		s->in_flush = true;
+	}
+	gw_ws_schedule_flush(r->ws);
+}
+
+/* Sends as much of the outbox as the burst allows. */
+static void outbox_pump(gw_sessions *r, gw_session *s, int64_t now)
+{
+	if (now - s->burst_t >= GW_PACE_US) {
+		s->burst = 0;
+		s->burst_t = now;
+	}
+	while (s->ob_len > 0 && s->burst < GW_WORKERS_BURST) {
+		nng_msg *m = s->outbox[s->ob_head];
+		s->ob_head = (s->ob_head + 1) % s->ob_cap;
+		s->ob_len--;
+		s->burst++;
+		if (s->pipe == 0 || gw_workers_send(r->workers, s->pipe, m) != PYC_OK)
+			nng_msg_free(m);
+	}
+}
+
+/* Queues msg for the session's worker, in order; takes msg. */
+static void to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
+{
+	if (s->ob_len == s->ob_cap) {
+		size_t nc = s->ob_cap ? s->ob_cap * 2 : 8;
+		nng_msg **p = malloc(nc * sizeof(*p));
+		if (p == NULL) {
+			nng_msg_free(msg);
+			pyc_log(PYC_LOG_ERROR, "session %s: out of memory, message dropped", s->sid);
+			return;
+		}
+		for (size_t i = 0; i < s->ob_len; i++)
+			p[i] = s->outbox[(s->ob_head + i) % s->ob_cap];
+		free(s->outbox);
+		s->outbox = p;
+		s->ob_cap = nc;
+		s->ob_head = 0;
+	}
+	s->outbox[(s->ob_head + s->ob_len) % s->ob_cap] = msg;
+	s->ob_len++;
+	outbox_pump(r, s, gw_now_us());
+	if (s->ob_len > 0)
+		flush_add(r, s);
+}
+
+static void send_params(gw_sessions *r, gw_session *s, unsigned type, const pyc_params *p)
+{
+	uint8_t buf[128];
+	pyc_wbuf w;
+	nng_msg *msg;
+	pyc_wbuf_init(&w, buf, sizeof(buf));
+	pyc_params_put(&w, p);
+	if (pyc_wire_msg_from_wbuf(&msg, type, 0, s->sid, s->seq_sent, &w) != PYC_OK) {
+		pyc_log(PYC_LOG_ERROR, "session %s: cannot build %s", s->sid, pyc_msg_type_name(type));
+		return;
+	}
+	to_worker(r, s, msg);
+}
+
+static void send_simple(gw_sessions *r, gw_session *s, unsigned type, const void *payload,
+    size_t len, uint64_t seq)
+{
+	nng_msg *msg;
+	if (pyc_wire_msg_new(&msg, type, 0, s->sid, seq, payload, len) != PYC_OK) {
+		pyc_log(PYC_LOG_ERROR, "session %s: cannot build %s", s->sid, pyc_msg_type_name(type));
+		return;
+	}
+	to_worker(r, s, msg);
+}
+
+static void send_record(gw_sessions *r, gw_session *s, int start)
+{
+	uint8_t b = (uint8_t) start;
+	send_simple(r, s, PYC_MSG_RECORD, &b, 1, s->seq_sent);
+}
+
+static void flow_reset(gw_session *s)
+{
+	s->seq_acked = s->seq_sent;
+	s->inflight_bytes = 0;
+	s->dropping = false;
+	if (s->paused) {
+		s->paused = false;
+		if (s->conn != NULL)
+			gw_conn_rx_pause(s->conn, false);
+	}
+}
+
+/* Leases a worker and opens the session on it. */
+static void lease(gw_sessions *r, gw_session *s, int64_t now)
+{
+	uint32_t pipe;
+	if (s->pipe != 0 || s->closing)
+		return;
+	if (gw_workers_lease(r->workers, &pipe) != PYC_OK) {
+		if (s->lease_deadline == 0)
+			s->lease_deadline = now + GW_LEASE_WAIT_US;
+		s->next_lease_try = now + 100000;
+		if (s->last_no_worker_note == 0 || now - s->last_no_worker_note >= NO_WORKER_NOTE_US) {
+			s->last_no_worker_note = now;
+			pyc_log(PYC_LOG_WARN, "session %s: no idle worker, waiting", s->sid);
+			send_error(s, GW_E_NO_WORKER,
+			    "no DSP worker is free at the moment; retrying");
+		}
+		return;
+	}
+	s->pipe = pipe;
+	s->lease_deadline = 0;
+	s->last_no_worker_note = 0;
+	outbox_clear(s); /* anything queued was for no worker */
+	s->burst = 0;
+	flow_reset(s);
+	send_params(r, s, PYC_MSG_SESSION_OPEN, &s->params);
+	if (s->init_sent)
+		send_params(r, s, PYC_MSG_SESSION_INIT, &s->params);
+	pyc_log(PYC_LOG_INFO, "session %s: worker on pipe %u", s->sid, pipe);
+}
+
+static void session_reset(gw_session *s)
+{
+	pyc_params_defaults(&s->params);
+	s->params.mask = 0;
+	s->init_sent = false;
+	s->recording = false;
+	s->closing = false;
+	s->reopen = false;
+	s->grace_deadline = 0;
+	s->close_deadline = 0;
+	s->lease_deadline = 0;
+	s->next_lease_try = 0;
+	s->last_no_worker_note = 0;
+	s->seq_sent = s->seq_acked = 0;
+	s->inflight_bytes = 0;
+	s->paused = s->dropping = false;
+}
+
+/* The worker is done (or gone, or timed out): tell the recorder, then
+ * free the session or, if a client came back meanwhile, start afresh. */
+static void finish_close(gw_sessions *r, gw_session *s)
+{
+	if (s->pipe != 0) {
+		gw_workers_release(r->workers, s->pipe);
+		s->pipe = 0;
+	}
+	outbox_clear(s);
+	gw_recorder_session_ended(r->rec, s->sid);
+	if (s->reopen && s->conn != NULL) {
+		pyc_log(PYC_LOG_INFO, "session %s: ended and reopened for a new connection", s->sid);
+		session_reset(s);
+		lease(r, s, gw_now_us());
+		return;
+	}
+	pyc_log(PYC_LOG_INFO, "session %s: ended", s->sid);
+	if (s->conn != NULL) {
+		gw_conn_session_lost(s->conn);
+		gw_conn_close(s->conn, 1001, "session ended");
+		s->conn = NULL;
+	}
+	session_free(r, s);
+}
+
+static void end_session(gw_sessions *r, gw_session *s)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	s->reopen = false;
+	s->grace_deadline = 0;
+	if (s->pipe == 0) {
+		finish_close(r, s);
+		return;
+	}
+	send_simple(r, s, PYC_MSG_SESSION_CLOSE, NULL, 0, s->seq_sent);
+	s->close_deadline = gw_now_us() + (int64_t) r->cfg->request_timeout_ms * 1000;
+}
+
+/* ---- from the client ---- */
+
+gw_session *gw_sessions_attach(gw_sessions *r, const char *sid, struct gw_conn *c)
+{
+	gw_session *s = lookup(r, sid);
+	int64_t now = gw_now_us();
+
+	if (s != NULL) {
+		if (s->conn != NULL) {
+			pyc_log(PYC_LOG_INFO, "session %s: taken over by a new connection", sid);
+			gw_conn_session_lost(s->conn);
+			gw_conn_close(s->conn, 4001, "session taken over by another connection");
+		} else {
+			pyc_log(PYC_LOG_INFO, "session %s: resumed", sid);
+		}
+		s->conn = c;
+		s->grace_deadline = 0;
+		if (s->closing)
+			s->reopen = true;
+		for (int i = 0; i < s->n_pending; i++)
+			gw_conn_send_event(c, s->pending[i].json, s->pending[i].len);
+		pending_clear(s);
+		if (s->paused)
+			gw_conn_rx_pause(c, true);
+		return s;
+	}
+	if (r->count >= r->cfg->max_sessions) {
+		pyc_log(PYC_LOG_WARN, "session %s refused: %d sessions (MAX_SESSIONS)", sid, r->count);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	snprintf(s->sid, sizeof(s->sid), "%s", sid);
+	session_reset(s);
+	s->conn = c;
+	uint32_t h = hash(sid);
+	s->hnext = r->table[h];
+	r->table[h] = s;
+	s->next = r->all;
+	if (r->all != NULL)
+		r->all->prev = s;
+	r->all = s;
+	r->count++;
+	atomic_store_explicit(&gw_stats.sessions, r->count, memory_order_relaxed);
+	atomic_fetch_add_explicit(&gw_stats.sessions_total, 1, memory_order_relaxed);
+	pyc_log(PYC_LOG_INFO, "session %s: new", sid);
+	lease(r, s, now);
+	return s;
+}
+
+void gw_sessions_detach(gw_sessions *r, gw_session *s, struct gw_conn *c)
+{
+	if (s == NULL || s->conn != c)
+		return;
+	s->conn = NULL;
+	s->reopen = false;
+	if (s->closing)
+		return;
+	if (r->cfg->session_grace_s == 0) {
+		end_session(r, s);
+		return;
+	}
+	s->grace_deadline = gw_now_us() + (int64_t) r->cfg->session_grace_s * 1000000;
+	pyc_log(PYC_LOG_INFO, "session %s: disconnected, grace %ds", s->sid,
+	    r->cfg->session_grace_s);
+}
+
+void gw_sessions_text(gw_sessions *r, gw_session *s, const char *text, size_t len)
+{
+	gw_cmd cmd;
+	gw_proto_err err;
+
+	if (gw_proto_parse(text, len, &cmd, &err) != PYC_OK) {
+		send_error(s, err.code, err.message);
+		return;
+	}
+	if (s->closing)
+		return;
+	switch (cmd.action) {
+	case GW_ACT_INIT:
+		pyc_params_merge(&s->params, &cmd.params);
+		s->init_sent = true;
+		if (s->pipe != 0)
+			send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
+		break;
+	case GW_ACT_SET_PARAMS:
+		pyc_params_merge(&s->params, &cmd.params);
+		if (s->pipe != 0 && cmd.params.mask != 0)
+			send_params(r, s, PYC_MSG_SESSION_PARAMS, &cmd.params);
+		break;
+	case GW_ACT_START_RECORD:
+		if (((cmd.params.mask & PYC_P_RATE) && cmd.params.sample_rate != s->params.sample_rate) ||
+		    ((cmd.params.mask & PYC_P_CHANNELS) && cmd.params.channels != s->params.channels)) {
+			pyc_params_merge(&s->params, &cmd.params);
+			s->init_sent = true;
+			if (s->pipe != 0)
+				send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
+		}
+		if (s->pipe == 0) {
+			send_error(s, GW_E_NO_WORKER, "no DSP worker serves this session yet");
+			break;
+		}
+		send_record(r, s, 1);
+		s->recording = true;
+		break;
+	case GW_ACT_STOP_RECORD:
+		if (s->pipe == 0) {
+			send_error(s, GW_E_NO_WORKER, "no DSP worker serves this session yet");
+			break;
+		}
+		send_record(r, s, 0);
+		s->recording = false;
+		break;
+	}
+}
+
+void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_t len)
+{
+	int64_t now;
+	if (len == 0 || s->closing)
+		return;
+	if (s->pipe == 0 || s->dropping || s->seq_sent - s->seq_acked >= RING - 1) {
+		atomic_fetch_add_explicit(&gw_stats.chunks_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	now = gw_now_us();
+	uint64_t seq = ++s->seq_sent;
+	sent *e = &s->ring[seq % RING];
+	e->seq = seq;
+	e->t = now;
+	e->bytes = (uint32_t) len;
+	s->inflight_bytes += len;
+	send_simple(r, s, PYC_MSG_AUDIO, data, len, seq);
+	atomic_fetch_add_explicit(&gw_stats.chunks, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&gw_stats.audio_bytes, len, memory_order_relaxed);
+	if (!s->paused && s->conn != NULL &&
+	    (s->seq_sent - s->seq_acked >= GW_WINDOW_CHUNKS ||
+		s->inflight_bytes >= GW_WINDOW_BYTES)) {
+		s->paused = true;
+		s->paused_since = now;
+		gw_conn_rx_pause(s->conn, true);
+	}
+}
+
+/* ---- from the worker ---- */
+
+static void acked(gw_session *s, uint64_t seq, bool meter, int64_t now)
+{
+	if (meter && seq > 0 && s->ring[seq % RING].seq == seq && seq > s->seq_acked)
+		gw_metrics_latency((uint64_t) (now - s->ring[seq % RING].t));
+	if (seq <= s->seq_acked || seq > s->seq_sent)
+		return;
+	for (uint64_t q = s->seq_acked + 1; q <= seq; q++) {
+		sent *e = &s->ring[q % RING];
+		if (e->seq == q && s->inflight_bytes >= e->bytes)
+			s->inflight_bytes -= e->bytes;
+	}
+	s->seq_acked = seq;
+	uint64_t chunks = s->seq_sent - s->seq_acked;
+	bool low = chunks <= GW_WINDOW_CHUNKS / 2 && s->inflight_bytes <= GW_WINDOW_BYTES / 2;
+	if (s->paused && low) {
+		s->paused = false;
+		if (s->conn != NULL)
+			gw_conn_rx_pause(s->conn, false);
+	}
+	if (s->dropping && low)
+		s->dropping = false;
+}
+
+static void note_event(gw_session *s, const char *json, size_t len)
+{
+	/* The events are small JSON objects written by the worker; a scan
+	 * for the few words the gateway tracks is enough. */
+	if (memmem(json, len, "\"recording_saved\"", 17) != NULL ||
+	    memmem(json, len, "\"recording_failed\"", 18) != NULL)
+		s->recording = false;
+	const char *t = memmem(json, len, "\"type\":\"error\"", 14);
+	if (t != NULL) {
+		const char *c = memmem(json, len, "\"code\":\"", 8);
+		char code[32] = "other";
+		if (c != NULL) {
+			c += 8;
+			size_t k = 0;
+			while (k < sizeof(code) - 1 && c + k < json + len && c[k] != '"') {
+				code[k] = c[k];
+				k++;
+			}
+			code[k] = '\0';
+		}
+		gw_metrics_error(code);
+	}
+}
+
+static void on_worker_msg(void *arg, uint32_t pipe, nng_msg *msg, const pyc_wire_msg *m)
+{
+	gw_sessions *r = arg;
+	gw_session *s = lookup(r, m->sid);
+	int64_t now;
+
+	if (s == NULL || s->pipe != pipe) {
+		nng_msg_free(msg);
+		return;
+	}
+	switch (m->type) {
+	case PYC_MSG_METER:
+		now = gw_now_us();
+		acked(s, m->seq, true, now);
+		if (s->conn != NULL)
+			gw_conn_send_meter(s->conn, msg, m->payload, m->payload_len);
+		else
+			nng_msg_free(msg);
+		return;
+	case PYC_MSG_ACK:
+		acked(s, m->seq, false, 0);
+		break;
+	case PYC_MSG_EVENT:
+		atomic_fetch_add_explicit(&gw_stats.events, 1, memory_order_relaxed);
+		note_event(s, (const char *) m->payload, m->payload_len);
+		if (s->conn != NULL) {
+			gw_conn_send_event_msg(s->conn, msg, m->payload, m->payload_len);
+			return;
+		}
+		deliver_event(s, (const char *) m->payload, m->payload_len);
+		break;
+	case PYC_MSG_MONITOR:
+		if (s->conn != NULL) {
+			gw_conn_send_monitor(s->conn, msg, m->payload, m->payload_len);
+			return;
+		}
+		break;
+	case PYC_MSG_SESSION_CLOSED:
+		nng_msg_free(msg);
+		if (s->closing) {
+			finish_close(r, s);
+		} else {
+			pyc_log(PYC_LOG_WARN, "session %s: worker closed the session unasked", s->sid);
+			gw_workers_release(r->workers, s->pipe);
+			s->pipe = 0;
+			lease(r, s, gw_now_us());
+		}
+		return;
+	default:
+		pyc_log(PYC_LOG_DEBUG, "session %s: unexpected %s from worker", s->sid,
+		    pyc_msg_type_name(m->type));
+		break;
+	}
+	nng_msg_free(msg);
+}
+
+static void on_worker_gone(void *arg, uint32_t pipe)
+{
+	gw_sessions *r = arg;
+	gw_session *s;
+	for (s = r->all; s != NULL; s = s->next)
+		if (s->pipe == pipe)
+			break;
+	if (s == NULL)
+		return;
+	s->pipe = 0;
+	if (s->closing) {
+		finish_close(r, s);
+		return;
+	}
+	pyc_log(PYC_LOG_WARN, "session %s: worker died, moving to a fresh worker", s->sid);
+	atomic_fetch_add_explicit(&gw_stats.worker_restarts, 1, memory_order_relaxed);
+	send_error(s, GW_E_WORKER_RESTARTED,
+	    "the DSP worker of this session stopped; a fresh one takes over with the same settings");
+	if (s->recording) {
+		send_error(s, GW_E_RECORDING_FAILED,
+		    "the recording was interrupted by the worker restart; what was written is kept");
+		s->recording = false;
+	}
+	outbox_clear(s);
+	flow_reset(s);
+	lease(r, s, gw_now_us());
+}
+
+static const gw_workers_ops worker_ops = {on_worker_msg, on_worker_gone};
+
+void gw_sessions_wake(gw_sessions *r)
+{
+	if (r->workers != NULL)
+		gw_workers_drain(r->workers, &worker_ops, r);
+}
+
+/* ---- timers ---- */
+
+void gw_sessions_flush(gw_sessions *r)
+{
+	int64_t now = gw_now_us();
+	for (size_t i = 0; i < r->n_flush;) {
+		gw_session *s = r->flush[i];
+		outbox_pump(r, s, now);
+		if (s->ob_len == 0) {
+			s->in_flush = false;
+			r->flush[i] = r->flush[--r->n_flush];
+		} else {
+			i++;
+		}
+	}
+	if (r->n_flush > 0)
+		gw_ws_schedule_flush(r->ws);
+}
+
+void gw_sessions_tick(gw_sessions *r)
+{
+	int64_t now = gw_now_us();
+	gw_session *s = r->all;
+	while (s != NULL) {
+		gw_session *next = s->next;
+		if (s->closing) {
+			if (s->close_deadline != 0 && now >= s->close_deadline) {
+				pyc_log(PYC_LOG_WARN, "session %s: worker did not confirm the close in time",
+				    s->sid);
+				finish_close(r, s);
+			}
+		} else if (s->conn == NULL && s->grace_deadline != 0 && now >= s->grace_deadline) {
+			pyc_log(PYC_LOG_INFO, "session %s: grace period over", s->sid);
+			end_session(r, s);
+		} else if (s->pipe == 0) {
+			if (s->lease_deadline != 0 && now >= s->lease_deadline && s->conn != NULL) {
+				pyc_log(PYC_LOG_WARN, "session %s: no worker within %d s, closing",
+				    s->sid, (int) (GW_LEASE_WAIT_US / 1000000));
+				gw_conn_close(s->conn, 1013, "no DSP worker available");
+				s->lease_deadline = 0;
+			} else if (now >= s->next_lease_try) {
+				lease(r, s, now);
+			}
+		} else if (s->paused && now - s->paused_since >= GW_PAUSE_MAX_US) {
+			pyc_log(PYC_LOG_INFO, "session %s: worker behind for %d s, dropping audio",
+			    s->sid, (int) (GW_PAUSE_MAX_US / 1000000));
+			s->paused = false;
+			s->dropping = true;
+			if (s->conn != NULL)
+				gw_conn_rx_pause(s->conn, false);
+			send_error(s, GW_E_TOO_FAST,
+			    "audio arrives faster than it can be processed; some was dropped");
+		}
+		if (s->ob_len > 0 && !s->in_flush)
+			flush_add(r, s);
+		s = next;
+	}
+}
+
+void gw_sessions_end_all(gw_sessions *r)
+{
+	gw_session *s = r->all;
+	while (s != NULL) {
+		gw_session *next = s->next;
+		if (s->conn != NULL) {
+			gw_conn_session_lost(s->conn);
+			gw_conn_close(s->conn, 1001, "server shutting down");
+			s->conn = NULL;
+		}
+		end_session(r, s);
+		s = next;
+	}
+}

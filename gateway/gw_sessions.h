@@ -1,0 +1,85 @@
+/* gw_sessions.h - the session registry: which session is connected, which
+ * worker serves it, its parameters, its grace timer, its flow control.
+ *
+ * NOTES: a session is named by its id and outlives its connection: when
+ * the connection drops the session keeps its worker, parameters and any
+ * recording for SESSION_GRACE_SECONDS, so a reconnect resumes it; a
+ * second connection takes it over. The registry runs on the lws thread
+ * only (gw_ws.c calls in; gw_workers_drain calls back here), so nothing
+ * here takes a lock. Worker messages are routed by session id and checked
+ * against the session's current pipe, so a dead worker's late messages
+ * are ignored.
+ *
+ * Flow control: in flight = last audio chunk sent - last chunk the worker
+ * acknowledged (a meter's or an ack's seq). Above a window the client's
+ * reads are paused; paused longer than a bound, the client gets too_fast
+ * and its audio is dropped until the worker catches up.
+ */
+#ifndef GW_SESSIONS_H
+#define GW_SESSIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyc_config.h"
+#include "pyc_err.h"
+
+#define GW_WINDOW_CHUNKS 64           /* audio chunks in flight before reads pause */
+#define GW_WINDOW_BYTES (128 * 1024)  /* audio bytes in flight before reads pause */
+#define GW_PAUSE_MAX_US 2000000       /* paused longer than this: too_fast */
+#define GW_LEASE_WAIT_US 10000000     /* how long a session waits for a worker */
+#define GW_PACE_US 300                /* spacing of bursts to one worker pipe */
+#define GW_PENDING_EVENTS 64          /* events kept for a session in grace */
+#define GW_TICK_US 50000              /* registry timer period */
+
+typedef struct gw_sessions gw_sessions;
+typedef struct gw_session gw_session;
+struct gw_conn;
+struct gw_ws;
+struct gw_workers;
+struct gw_recorder;
+
+/* Monotonic clock in microseconds. */
+int64_t gw_now_us(void);
+
+/* Creates an empty registry. cfg and rec must outlive it. */
+pyc_err gw_sessions_create(gw_sessions **out, const pyc_config *cfg,
+    struct gw_recorder *rec);
+
+/* Connects the registry to the worker pool and the WebSocket side. */
+void gw_sessions_set_io(gw_sessions *r, struct gw_workers *w, struct gw_ws *ws);
+
+/* Frees every session (without telling anyone) and the registry. */
+void gw_sessions_destroy(gw_sessions *r);
+
+/* A connection for sid was established: resumes the session (taking it
+ * over from another connection, which is closed with 4001) or creates it
+ * and leases a worker. NULL if the session limit is reached or memory ran
+ * out (the caller closes the connection). */
+gw_session *gw_sessions_attach(gw_sessions *r, const char *sid, struct gw_conn *c);
+
+/* Connection c of s closed: start the grace period (or end at once). */
+void gw_sessions_detach(gw_sessions *r, gw_session *s, struct gw_conn *c);
+
+/* A complete text message from the client. */
+void gw_sessions_text(gw_sessions *r, gw_session *s, const char *text, size_t len);
+
+/* A complete binary message from the client. */
+void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_t len);
+
+/* The worker queue has something: handle it (gw_workers_drain). */
+void gw_sessions_wake(gw_sessions *r);
+
+/* Timers: grace ends, close timeouts, lease retries, pause bounds. */
+void gw_sessions_tick(gw_sessions *r);
+
+/* Sends paced messages waiting for a worker pipe. */
+void gw_sessions_flush(gw_sessions *r);
+
+/* Shutdown: closes every connection (1001) and ends every session. */
+void gw_sessions_end_all(gw_sessions *r);
+
+/* Sessions in the registry (connected, in grace or closing). */
+int gw_sessions_count(gw_sessions *r);
+
+#endif /* GW_SESSIONS_H */

@@ -1,0 +1,631 @@
+/* gw_ws.c - the WebSocket endpoint on libwebsockets (gw_ws.h).
+ *
+ * NOTES: one protocol, the first in the list, so a browser that names no
+ * subprotocol lands here. The upgrade is checked in
+ * LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: the path must be /ws/audio, the
+ * Origin (when there is one) must be in FRONTEND_URL, and the global and
+ * per-address connection limits must allow it (the address is the peer's,
+ * or X-Forwarded-For's when the peer is a trusted proxy). A missing or
+ * malformed session id is not refused there: the earlier system accepted
+ * the upgrade and closed with 4000, and clients rely on seeing that code.
+ * No extensions are offered (info.extensions stays NULL): PCM does not
+ * compress and permessage-deflate is attack surface.
+ *
+ * Messages are reassembled from lws's pieces (frames, and a frame split
+ * by the rx buffer) into a per-connection buffer that grows only after the
+ * total (what we have + this piece + the rest of this frame) was checked
+ * against WS_MAX_MESSAGE_BYTES; a message in one piece is handed over
+ * without a copy. Outgoing data is written only in SERVER_WRITEABLE, one
+ * message per callback, events first. Worker messages are written straight
+ * from the nng message: the envelope header in front of the payload is at
+ * least LWS_PRE bytes, which lws uses for the frame header.
+ */
+#include "gw_ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "gw_metrics.h"
+#include "gw_proto.h"
+#include "pyc_id.h"
+#include "pyc_log.h"
+
+#define RX_BUFFER 16384
+
+typedef struct outmsg {
+	nng_msg *msg;  /* owner of data, or NULL */
+	uint8_t *buf;  /* malloc'd owner of data (LWS_PRE in front), or NULL */
+	uint8_t *data; /* payload with LWS_PRE writable bytes before it */
+	size_t len;
+} outmsg;
+
+struct gw_conn {
+	struct lws *wsi;
+	gw_ws *ws;
+	gw_session *s;
+	gw_conn *next, *prev;
+	char sid[PYC_SESSION_ID_MAX + 1];
+	bool sid_ok;
+	bool established;
+	char addr[64];
+	int64_t last_rx;
+
+	uint8_t *rx;
+	size_t rx_len, rx_cap;
+	bool rx_active, rx_binary;
+	int rx_frames;
+
+	outmsg ev[GW_WS_EVENT_QUEUE];
+	int ev_head, ev_len;
+	outmsg meter, mon;
+	int close_code;
+	char close_reason[64];
+	bool paused;
+};
+
+struct gw_ws {
+	const pyc_config *cfg;
+	gw_sessions *reg;
+	struct lws_context *ctx;
+	lws_sorted_usec_list_t tick_sul;
+	lws_sorted_usec_list_t flush_sul;
+	bool flush_scheduled;
+	lws_retry_bo_t retry;
+	gw_conn *conns;
+	int n_conns;
+};
+
+typedef struct pss {
+	gw_conn *c;
+} pss;
+
+static void out_free(outmsg *o)
+{
+	if (o->msg != NULL)
+		nng_msg_free(o->msg);
+	free(o->buf);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Makes an outmsg from a worker message, copying only if the header room
+ * in front of the payload is smaller than LWS_PRE. */
+static bool out_from_msg(outmsg *o, nng_msg *msg, const uint8_t *data, size_t len)
+{
+	const uint8_t *body = nng_msg_body(msg);
+	memset(o, 0, sizeof(*o));
+	if (data >= body + LWS_PRE) {
+		o->msg = msg;
+		o->data = (uint8_t *) data;
+		o->len = len;
+		return true;
+	}
+	o->buf = malloc(LWS_PRE + len + 1);
+	if (o->buf == NULL) {
+		nng_msg_free(msg);
+		return false;
+	}
+	memcpy(o->buf + LWS_PRE, data, len);
+	o->data = o->buf + LWS_PRE;
+	o->len = len;
+	nng_msg_free(msg);
+	return true;
+}
+
+static int conn_count_addr(gw_ws *ws, const char *addr)
+{
+	int n = 0;
+	for (gw_conn *c = ws->conns; c != NULL; c = c->next)
+		if (strcmp(c->addr, addr) == 0)
+			n++;
+	return n;
+}
+
+static void conn_free(gw_conn *c)
+{
+	gw_ws *ws = c->ws;
+	if (c->s != NULL) {
+		gw_sessions_detach(ws->reg, c->s, c);
+		c->s = NULL;
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		ws->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	ws->n_conns--;
+	atomic_store_explicit(&gw_stats.connections, ws->n_conns, memory_order_relaxed);
+	while (c->ev_len > 0) {
+		out_free(&c->ev[c->ev_head]);
+		c->ev_head = (c->ev_head + 1) % GW_WS_EVENT_QUEUE;
+		c->ev_len--;
+	}
+	out_free(&c->meter);
+	out_free(&c->mon);
+	free(c->rx);
+	free(c);
+}
+
+static void want_write(gw_conn *c)
+{
+	if (c->wsi != NULL && c->established)
+		lws_callback_on_writable(c->wsi);
+}
+
+void gw_conn_close(gw_conn *c, int code, const char *reason)
+{
+	if (c->close_code != 0)
+		return;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	if (c->paused) {
+		/* a paused connection must still get to its close */
+		lws_rx_flow_control(c->wsi, 1);
+		c->paused = false;
+	}
+	want_write(c);
+}
+
+void gw_conn_session_lost(gw_conn *c)
+{
+	c->s = NULL;
+}
+
+void gw_conn_rx_pause(gw_conn *c, bool pause)
+{
+	if (c->paused == pause || c->close_code != 0)
+		return;
+	c->paused = pause;
+	lws_rx_flow_control(c->wsi, pause ? 0 : 1);
+}
+
+static pyc_err push_event(gw_conn *c, outmsg *o)
+{
+	if (c->close_code != 0) {
+		out_free(o);
+		return PYC_ECLOSED;
+	}
+	if (c->ev_len == GW_WS_EVENT_QUEUE) {
+		pyc_log(PYC_LOG_WARN, "session %s: client does not read its events, closing",
+		    c->sid);
+		out_free(o);
+		gw_conn_close(c, 1008, "events not read");
+		return PYC_EAGAIN;
+	}
+	c->ev[(c->ev_head + c->ev_len) % GW_WS_EVENT_QUEUE] = *o;
+	c->ev_len++;
+	want_write(c);
+	return PYC_OK;
+}
+
+pyc_err gw_conn_send_event(gw_conn *c, const char *json, size_t len)
+{
+	outmsg o = {0};
+	o.buf = malloc(LWS_PRE + len + 1);
+	if (o.buf == NULL)
+		return PYC_ENOMEM;
+	memcpy(o.buf + LWS_PRE, json, len);
+	o.data = o.buf + LWS_PRE;
+	o.len = len;
+	return push_event(c, &o);
+}
+
+pyc_err gw_conn_send_event_msg(gw_conn *c, nng_msg *msg, const uint8_t *data, size_t len)
+{
+	outmsg o;
+	if (!out_from_msg(&o, msg, data, len))
+		return PYC_ENOMEM;
+	return push_event(c, &o);
+}
+
+void gw_conn_send_meter(gw_conn *c, nng_msg *msg, const uint8_t *data, size_t len)
+{
+	if (c->close_code != 0) {
+		nng_msg_free(msg);
+		return;
+	}
+	if (c->meter.data != NULL) {
+		out_free(&c->meter);
+		atomic_fetch_add_explicit(&gw_stats.meters_dropped, 1, memory_order_relaxed);
+	}
+	if (out_from_msg(&c->meter, msg, data, len))
+		want_write(c);
+}
+
+void gw_conn_send_monitor(gw_conn *c, nng_msg *msg, const uint8_t *data, size_t len)
+{
+	if (c->close_code != 0) {
+		nng_msg_free(msg);
+		return;
+	}
+	if (c->mon.data != NULL) {
+		out_free(&c->mon);
+		atomic_fetch_add_explicit(&gw_stats.monitor_dropped, 1, memory_order_relaxed);
+	}
+	if (out_from_msg(&c->mon, msg, data, len))
+		want_write(c);
+}
+
+/* ---- the upgrade ---- */
+
+static bool query_session_id(struct lws *wsi, char *out, size_t cap)
+{
+	char buf[300];
+	for (int i = 0; i < 64; i++) {
+		int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (fl <= 0)
+			break;
+		if (fl >= (int) sizeof(buf))
+			continue; /* too long to be a valid id, whatever it is */
+		if (lws_hdr_copy_fragment(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
+			continue;
+		if (strncmp(buf, "session_id=", 11) == 0) {
+			size_t l = strlen(buf + 11);
+			if (!pyc_session_id_valid(buf + 11, l) || l >= cap)
+				return false;
+			memcpy(out, buf + 11, l + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int filter_connection(gw_ws *ws, struct lws *wsi, pss *p)
+{
+	char uri[256] = "", origin[512] = "", peer[128] = "", xff[512] = "";
+	char addr[64];
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int) sizeof(uri) ||
+	    lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+	    (strcmp(uri, "/ws/audio") != 0 && strcmp(uri, "/ws/audio/") != 0)) {
+		pyc_log(PYC_LOG_INFO, "ws: upgrade refused: path %.80s", uri);
+		return 1;
+	}
+	int ol = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (ol > 0) {
+		if (ol >= (int) sizeof(origin) ||
+		    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
+		    !gw_proto_origin_allowed(ws->cfg->frontend_url, origin)) {
+			pyc_log(PYC_LOG_WARN, "ws: upgrade refused: origin %.120s not allowed", origin);
+			return 1;
+		}
+	}
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 &&
+	    lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) < (int) sizeof(xff))
+		lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR);
+	gw_proto_client_addr(peer, xff, ws->cfg->trusted_proxies, addr, sizeof(addr));
+	if (ws->n_conns >= ws->cfg->max_sessions) {
+		pyc_log(PYC_LOG_WARN, "ws: upgrade refused: %d connections (MAX_SESSIONS)",
+		    ws->n_conns);
+		return 1;
+	}
+	if (conn_count_addr(ws, addr) >= ws->cfg->max_sessions_per_ip) {
+		pyc_log(PYC_LOG_WARN, "ws: upgrade refused: %s has %d connections "
+		    "(MAX_SESSIONS_PER_IP)", addr, ws->cfg->max_sessions_per_ip);
+		return 1;
+	}
+	gw_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return 1;
+	c->ws = ws;
+	c->wsi = wsi;
+	c->sid_ok = query_session_id(wsi, c->sid, sizeof(c->sid));
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->last_rx = gw_now_us();
+	c->next = ws->conns;
+	if (ws->conns != NULL)
+		ws->conns->prev = c;
+	ws->conns = c;
+	ws->n_conns++;
+	atomic_store_explicit(&gw_stats.connections, ws->n_conns, memory_order_relaxed);
+	p->c = c;
+	return 0;
+}
+
+/* ---- receiving ---- */
+
+static void deliver(gw_conn *c, const uint8_t *data, size_t len, bool binary)
+{
+	if (c->s == NULL || c->close_code != 0)
+		return;
+	if (binary)
+		gw_sessions_audio(c->ws->reg, c->s, data, len);
+	else
+		gw_sessions_text(c->ws->reg, c->s, (const char *) data, len);
+}
+
+static int too_big(gw_conn *c, struct lws *wsi, const char *why)
+{
+	static const char reason[] = "message too big";
+	pyc_log(PYC_LOG_WARN, "session %s: %s, closing with 1009", c->sid, why);
+	gw_metrics_error(GW_E_MESSAGE_TOO_BIG);
+	lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) reason,
+	    sizeof(reason) - 1);
+	c->close_code = 1009;
+	return -1;
+}
+
+static int on_receive(gw_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+{
+	size_t max = (size_t) c->ws->cfg->ws_max_message;
+	size_t remaining = lws_remaining_packet_payload(wsi);
+	bool final = lws_is_final_fragment(wsi);
+
+	c->last_rx = gw_now_us();
+	if (c->close_code != 0)
+		return 0;
+	if (!c->rx_active) {
+		c->rx_active = true;
+		c->rx_binary = lws_frame_is_binary(wsi);
+		c->rx_frames = 0;
+		c->rx_len = 0;
+	}
+	if (c->rx_len + len + remaining > max)
+		return too_big(c, wsi, "message over WS_MAX_MESSAGE_BYTES");
+	if (remaining == 0 && !final && ++c->rx_frames > GW_WS_MAX_FRAGMENTS)
+		return too_big(c, wsi, "message in too many fragments");
+	if (final && c->rx_len == 0) {
+		c->rx_active = false;
+		deliver(c, in, len, c->rx_binary);
+		return 0;
+	}
+	size_t need = c->rx_len + len + remaining;
+	if (need > c->rx_cap) {
+		size_t nc = c->rx_cap ? c->rx_cap : 4096;
+		while (nc < need)
+			nc *= 2;
+		if (nc > max)
+			nc = max;
+		uint8_t *p = realloc(c->rx, nc);
+		if (p == NULL) {
+			pyc_log(PYC_LOG_ERROR, "session %s: out of memory reassembling", c->sid);
+			return -1;
+		}
+		c->rx = p;
+		c->rx_cap = nc;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (final) {
+		c->rx_active = false;
+		deliver(c, c->rx, c->rx_len, c->rx_binary);
+		c->rx_len = 0;
+		if (c->rx_cap > 4 * RX_BUFFER) {
+			/* do not keep a large buffer for a connection that sent
+			 * one large message */
+			free(c->rx);
+			c->rx = NULL;
+			c->rx_cap = 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int on_writeable(gw_conn *c, struct lws *wsi)
+{
+	outmsg *o = NULL;
+	bool binary = false;
+
+	if (c->close_code != 0) {
+		lws_close_reason(wsi, (enum lws_close_status) c->close_code,
+		    (unsigned char *) c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if (c->ev_len > 0) {
+		o = &c->ev[c->ev_head];
+	} else if (c->meter.data != NULL) {
+		o = &c->meter;
+	} else if (c->mon.data != NULL) {
+		o = &c->mon;
+		binary = true;
+	}
+	if (o == NULL)
+		return 0;
+	int n = lws_write(wsi, o->data, o->len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	if (o == &c->meter)
+		atomic_fetch_add_explicit(&gw_stats.meters, 1, memory_order_relaxed);
+	out_free(o);
+	if (o == &c->ev[c->ev_head]) {
+		c->ev_head = (c->ev_head + 1) % GW_WS_EVENT_QUEUE;
+		c->ev_len--;
+	}
+	if (n < 0)
+		return -1;
+	if (c->ev_len > 0 || c->meter.data != NULL || c->mon.data != NULL)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* ---- timers ---- */
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+	gw_ws *ws = lws_container_of(sul, gw_ws, tick_sul);
+	int64_t now = gw_now_us();
+	int64_t idle = (int64_t) ws->cfg->ws_idle_timeout_s * 1000000;
+
+	for (gw_conn *c = ws->conns; c != NULL; c = c->next) {
+		if (c->established && c->close_code == 0 && !c->paused && now - c->last_rx > idle) {
+			pyc_log(PYC_LOG_INFO, "session %s: idle for %d s, closing", c->sid,
+			    ws->cfg->ws_idle_timeout_s);
+			gw_conn_close(c, 1001, "idle timeout");
+		}
+	}
+	gw_sessions_tick(ws->reg);
+	lws_sul_schedule(ws->ctx, 0, &ws->tick_sul, tick_cb, GW_TICK_US);
+}
+
+static void flush_cb(lws_sorted_usec_list_t *sul)
+{
+	gw_ws *ws = lws_container_of(sul, gw_ws, flush_sul);
+	ws->flush_scheduled = false;
+	gw_sessions_flush(ws->reg);
+}
+
+void gw_ws_schedule_flush(gw_ws *ws)
+{
+	if (ws->flush_scheduled)
+		return;
+	ws->flush_scheduled = true;
+	lws_sul_schedule(ws->ctx, 0, &ws->flush_sul, flush_cb, GW_PACE_US);
+}
+
+/* ---- the callback ---- */
+
+static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	gw_ws *ws = lws_context_user(lws_get_context(wsi));
+	pss *p = user;
+	gw_conn *c = p != NULL ? p->c : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		/* a plain HTTP request on the WebSocket port */
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return lws_http_transaction_completed(wsi);
+
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (p == NULL)
+			return 1;
+		return filter_connection(ws, wsi, p);
+
+	case LWS_CALLBACK_ESTABLISHED:
+		if (c == NULL)
+			return -1;
+		c->established = true;
+		if (!c->sid_ok) {
+			pyc_log(PYC_LOG_INFO, "ws: connection without a valid session_id, closing 4000");
+			gw_conn_close(c, 4000, "session_id missing or malformed");
+			return 0;
+		}
+		c->s = gw_sessions_attach(ws->reg, c->sid, c);
+		if (c->s == NULL)
+			gw_conn_close(c, 1013, "too many sessions");
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE:
+		if (c == NULL)
+			return -1;
+		return on_receive(c, wsi, in, len);
+
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (c != NULL)
+			c->last_rx = gw_now_us();
+		return 0;
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c == NULL)
+			return -1;
+		return on_writeable(c, wsi);
+
+	case LWS_CALLBACK_CLOSED:
+		if (c != NULL && c->s != NULL) {
+			gw_sessions_detach(ws->reg, c->s, c);
+			c->s = NULL;
+		}
+		return 0;
+
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (c != NULL) {
+			p->c = NULL;
+			conn_free(c);
+		}
+		return 0;
+
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (ws != NULL)
+			gw_sessions_wake(ws->reg);
+		return 0;
+
+	default:
+		return 0;
+	}
+}
+
+static struct lws_protocols protocols[] = {
+	{"pycoustics-audio", callback_audio, sizeof(pss), RX_BUFFER, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	pyc_log(level == LLL_ERR ? PYC_LOG_ERROR : PYC_LOG_WARN, "lws: %.*s", (int) n, line);
+}
+
+pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg)
+{
+	struct lws_context_creation_info info;
+	gw_ws *ws = calloc(1, sizeof(*ws));
+
+	if (ws == NULL)
+		return PYC_ENOMEM;
+	ws->cfg = cfg;
+	ws->reg = reg;
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+
+	int idle = cfg->ws_idle_timeout_s;
+	ws->retry.secs_since_valid_ping = (uint16_t) (idle / 3 > 0 ? idle / 3 : 1);
+	ws->retry.secs_since_valid_hangup = (uint16_t) (idle + 10 < 65535 ? idle + 10 : 65535);
+
+	memset(&info, 0, sizeof(info));
+	info.port = cfg->ws_port;
+	info.iface = strcmp(cfg->bind_address, "0.0.0.0") == 0 ||
+		cfg->bind_address[0] == '\0' ? NULL : cfg->bind_address;
+	info.protocols = protocols;
+	info.extensions = NULL;
+	info.user = ws;
+	info.vhost_name = "pycoustics";
+	info.server_string = "pycoustics";
+	info.timeout_secs = 10;
+	info.pt_serv_buf_size = 32768;
+	info.retry_and_idle_policy = &ws->retry;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL &&
+	    strchr(info.iface, ':') == NULL && info.iface[0] != '\0' ? 1 : 0);
+	ws->ctx = lws_create_context(&info);
+	if (ws->ctx == NULL) {
+		pyc_log(PYC_LOG_ERROR, "ws: cannot listen on %s:%d", cfg->bind_address, cfg->ws_port);
+		free(ws);
+		return PYC_EIO;
+	}
+	lws_sul_schedule(ws->ctx, 0, &ws->tick_sul, tick_cb, GW_TICK_US);
+	pyc_log(PYC_LOG_INFO, "ws: listening on %s:%d (lws %s)", cfg->bind_address, cfg->ws_port,
+	    lws_get_library_version());
+	*out = ws;
+	return PYC_OK;
+}
+
+void gw_ws_destroy(gw_ws *ws)
+{
+	if (ws == NULL)
+		return;
+	lws_sul_cancel(&ws->tick_sul);
+	lws_sul_cancel(&ws->flush_sul);
+	lws_context_destroy(ws->ctx);
+	free(ws);
+}
+
+void gw_ws_service(gw_ws *ws)
+{
+	lws_service(ws->ctx, 0);
+}
+
+void gw_ws_wake(void *arg)
+{
+	gw_ws *ws = arg;
+	lws_cancel_service(ws->ctx);
+}
+
+int gw_ws_connections(gw_ws *ws)
+{
+	return ws->n_conns;
+}

@@ -1,0 +1,103 @@
+/* main.c - pyc-gateway: loads the configuration, wires the modules, runs
+ * the lws loop on this thread until SIGINT or SIGTERM, then shuts down.
+ *
+ * NOTES: the order matters. The recorder client comes first (sessions
+ * tell it when they end), then the registry, the WebSocket context (the
+ * wake target of the worker socket), the worker socket, and HTTP last, so
+ * nothing public answers before the rest is ready. On a signal the
+ * sessions are ended (session_close to every worker, so recordings are
+ * finalised), the loop keeps running until the workers confirmed or
+ * REQUEST_TIMEOUT_MS passed, and the modules are destroyed in reverse.
+ * The signal handler only sets a flag; the loop sees it within GW_TICK_US.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_http.h"
+#include "gw_recorder.h"
+#include "gw_sessions.h"
+#include "gw_workers.h"
+#include "gw_ws.h"
+#include "pyc_config.h"
+#include "pyc_log.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void) sig;
+	stop_requested = 1;
+}
+
+int main(int argc, char **argv)
+{
+	pyc_config cfg;
+	gw_recorder *rec = NULL;
+	gw_sessions *reg = NULL;
+	gw_ws *ws = NULL;
+	gw_workers *workers = NULL;
+	gw_http *http = NULL;
+	int code = 1;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("pyc-gateway: the public WebSocket and HTTP process of Pycoustics.\n"
+		       "Configured from the environment:\n\n| variable | default | meaning |\n"
+		       "|---|---|---|\n");
+		pyc_config_print_table(stdout);
+		return 0;
+	}
+	pyc_config_load_or_exit(&cfg, "gateway");
+	pyc_config_log(&cfg);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (pyc_config_prepare_url(cfg.worker_listen) != PYC_OK) {
+		pyc_log(PYC_LOG_ERROR, "cannot create the folder of WORKER_LISTEN_URL=%s",
+		    cfg.worker_listen);
+		return 1;
+	}
+	if (gw_recorder_create(&rec, cfg.recorder_ctl_url, cfg.request_timeout_ms) != PYC_OK)
+		goto out;
+	if (gw_sessions_create(&reg, &cfg, rec) != PYC_OK)
+		goto out;
+	if (gw_ws_create(&ws, &cfg, reg) != PYC_OK)
+		goto out;
+	if (gw_workers_create(&workers, cfg.worker_listen, gw_ws_wake, ws) != PYC_OK)
+		goto out;
+	gw_sessions_set_io(reg, workers, ws);
+	if (gw_http_create(&http, &cfg, rec, workers) != PYC_OK)
+		goto out;
+	pyc_log(PYC_LOG_INFO, "gateway ready: http://%s:%d/ ws://%s:%d/ws/audio",
+	    cfg.bind_address, cfg.backend_port, cfg.bind_address, cfg.ws_port);
+
+	while (!stop_requested)
+		gw_ws_service(ws);
+
+	pyc_log(PYC_LOG_INFO, "stopping: ending %d session(s)", gw_sessions_count(reg));
+	gw_http_destroy(http);
+	http = NULL;
+	gw_sessions_end_all(reg);
+	int64_t deadline = gw_now_us() + (int64_t) cfg.request_timeout_ms * 1000 + 500000;
+	while (gw_sessions_count(reg) > 0 && gw_now_us() < deadline)
+		gw_ws_service(ws);
+	if (gw_sessions_count(reg) > 0)
+		pyc_log(PYC_LOG_WARN, "stopping: %d session(s) not confirmed by their workers",
+		    gw_sessions_count(reg));
+	code = 0;
+out:
+	gw_http_destroy(http);
+	gw_ws_destroy(ws); /* closes connections; sessions are told on the way */
+	gw_workers_destroy(workers);
+	gw_sessions_destroy(reg);
+	gw_recorder_destroy(rec);
+	pyc_log(PYC_LOG_INFO, "stopped");
+	return code;
+}
