@@ -151,7 +151,7 @@ export class SpectrogramRenderer implements Renderer {
     let lastY = Infinity;
     for (const f of freqTicks(20, fMax)) {
       const y = Math.round(fy.toX(f)) + 0.5 / this.#dpr;
-      if (lastY - y < 13) continue;
+      if (lastY - y < 16) continue;
       lastY = y;
       ctx.strokeStyle = "rgba(255,255,255,0.08)";
       ctx.beginPath();

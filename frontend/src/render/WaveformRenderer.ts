@@ -93,9 +93,16 @@ export class WaveformRenderer implements Renderer {
     const env = envelopeColumns(wf, cols);
     ctx.fillStyle = THEME.wave;
     const colW = (w - M.left - M.right) / cols;
+    let pLo = env[0];
+    let pHi = env[1];
     for (let x = 0; x < cols; x++) {
-      const y0 = mid - env[2 * x + 1] * half;
-      const y1 = mid - env[2 * x] * half;
+      // join each column to the previous one so the trace stays continuous
+      const lo = env[2 * x];
+      const hi = env[2 * x + 1];
+      const y0 = mid - Math.max(hi, pLo) * half;
+      const y1 = mid - Math.min(lo, pHi) * half;
+      pLo = lo;
+      pHi = hi;
       ctx.fillRect(M.left + x * colW, y0, Math.max(colW, px), Math.max(y1 - y0, px));
     }
   }
