@@ -6,3 +6,7 @@ target_include_directories(it_recorder_util PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 pyc_check_test(it_recorder_basic SOURCES it_recorder_basic.c
   LIBS it_recorder_util pyc_cjson TIMEOUT 240 LABELS recorder)
 add_dependencies(it_recorder_basic pyc-recorder)
+
+pyc_check_test(it_recorder_crash SOURCES it_recorder_crash.c
+  LIBS it_recorder_util pyc_cjson TIMEOUT 180 LABELS recorder)
+add_dependencies(it_recorder_crash pyc-recorder)
