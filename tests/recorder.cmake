@@ -10,3 +10,12 @@ add_dependencies(it_recorder_basic pyc-recorder)
 pyc_check_test(it_recorder_crash SOURCES it_recorder_crash.c
   LIBS it_recorder_util pyc_cjson TIMEOUT 180 LABELS recorder)
 add_dependencies(it_recorder_crash pyc-recorder)
+
+pyc_check_test(it_recorder_bad SOURCES it_recorder_bad.c
+  LIBS it_recorder_util TIMEOUT 120 LABELS recorder)
+add_dependencies(it_recorder_bad pyc-recorder)
+
+pyc_check_test(it_recorder_enospc SOURCES it_recorder_enospc.c
+  LIBS it_recorder_util TIMEOUT 90 LABELS recorder)
+add_dependencies(it_recorder_enospc pyc-recorder)
+set_tests_properties(pycoustics.it_recorder_enospc PROPERTIES SKIP_RETURN_CODE 77)
