@@ -61,7 +61,7 @@ export interface SessionSocketOptions {
 }
 
 const OPEN = 1;
-export const OFFLINE_AFTER = 3;
+export const OFFLINE_AFTER = 4;
 
 export class SessionSocket {
   #o: Required<Omit<SessionSocketOptions, "onMessage" | "onBinary" | "onStatus" | "onProtocolError">> &
