@@ -19,7 +19,8 @@ pyc_err rec_json_settings_check(const char *text)
 
 	if (text == NULL)
 		return PYC_EINVAL;
-	j = cJSON_ParseWithLength(text, strlen(text));
+	/* Trailing bytes after the object are an error, not ignored. */
+	j = cJSON_ParseWithOpts(text, NULL, 1);
 	ok = j != NULL && cJSON_IsObject(j);
 	cJSON_Delete(j);
 	return ok ? PYC_OK : PYC_EINVAL;
