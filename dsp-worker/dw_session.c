@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -879,6 +880,33 @@ static int open_sockets(worker *w)
 	return 0;
 }
 
+/* Keeps all of this worker's threads (its own and nng's) on one CPU,
+ * chosen by pid: a message then wakes nng's threads and ours on the same
+ * CPU instead of through cross-CPU wake-ups, which cost the most on a
+ * virtual machine (measured: about a third less CPU in nng's threads per
+ * chunk on the 2-core test machine); sessions spread over the CPUs by
+ * their workers' pids. Only within the CPUs the process may use. */
+static void pin_cpu(void)
+{
+	cpu_set_t allowed, one;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		return;
+	int n = CPU_COUNT(&allowed);
+	if (n <= 1)
+		return;
+	int k = (int) (getpid() % n);
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &allowed))
+			continue;
+		if (k-- == 0) {
+			CPU_ZERO(&one);
+			CPU_SET(c, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			return;
+		}
+	}
+}
+
 int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 {
 	static worker wk;
@@ -902,6 +930,7 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 			return 0;
 		}
 	}
+	pin_cpu();
 	/* One malloc arena: nng's threads would otherwise each get one, and
 	 * every arena's touched pages are private memory of this worker. */
 	mallopt(M_ARENA_MAX, 1);

@@ -1,0 +1,329 @@
+/* bench_dsp_worker.c - N real-time sessions on one dsp-worker host.
+ *
+ * NOTES: the bench plays the gateway (tests/it_dsp_worker_util.c): it
+ * starts the real pyc-dsp-worker host, opens N sessions (48 kHz stereo,
+ * default settings) and sends each session one chunk per chunk period,
+ * the sessions spread evenly over the period, for a fixed time. It prints
+ * the round trip (chunk sent -> its meter received, measured here, so it
+ * includes this process's own scheduling), the CPU time per chunk summed
+ * over the host and all its workers (/proc/PID/stat utime + stime) and,
+ * separately, the bench's own, and the private memory of each worker
+ * (/proc/PID/smaps_rollup Private_Clean + Private_Dirty). The bench shares
+ * the machine with what it measures.
+ *
+ * usage: bench_dsp_worker [sessions=100] [chunk_frames=960] [seconds=10]
+ */
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "it_dsp_worker_util.h"
+
+#define RATE 48000
+#define RING 256
+
+typedef struct sess {
+	char sid[32];
+	uint32_t pipe;
+	uint32_t pid;
+	uint64_t next_seq;
+	long long sent_us[RING];
+	uint64_t meters;
+} sess;
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *) a, y = *(const long long *) b;
+	return x < y ? -1 : x > y;
+}
+
+static long long proc_ticks(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	unsigned long ut = 0, st = 0;
+	/* fields after ')': state(3) ... utime(14) stime(15) */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (long long) (ut + st);
+}
+
+static long private_kb(int pid)
+{
+	char path[64], line[256];
+	long kb = 0, v;
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Private_Clean: %ld kB", &v) == 1 ||
+		    sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+			kb += v;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Ticks of the workers' own threads (the main thread, named after the
+ * process) and of nng's threads, summed over the given pids. */
+static void split_ticks(const sess *ss, int n, long long *main_t, long long *nng_t)
+{
+	*main_t = *nng_t = 0;
+	for (int s = 0; s < n; s++) {
+		char path[96];
+		long long own = 0, all = 0;
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", ss[s].pid, ss[s].pid);
+		FILE *f = fopen(path, "r");
+		if (f != NULL) {
+			char buf[1024];
+			size_t k = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[k] = '\0';
+			char *p = strrchr(buf, ')');
+			unsigned long ut = 0, st = 0;
+			if (p != NULL &&
+			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+				&st) == 2)
+				own = (long long) (ut + st);
+		}
+		all = proc_ticks((int) ss[s].pid);
+		*main_t += own;
+		*nng_t += all - own;
+	}
+}
+
+static long long all_ticks(int host)
+{
+	int kids[20000];
+	int n = dw_children(host, kids, 20000);
+	long long t = proc_ticks(host);
+	for (int i = 0; i < n; i++)
+		t += proc_ticks(kids[i]);
+	return t;
+}
+
+/* pipe -> session index, open addressing */
+#define HSIZE 8192
+static uint32_t hkey[HSIZE];
+static int hval[HSIZE];
+
+static void hput(uint32_t k, int v)
+{
+	uint32_t i = (k * 2654435761u) & (HSIZE - 1);
+	while (hkey[i] != 0 && hkey[i] != k)
+		i = (i + 1) & (HSIZE - 1);
+	hkey[i] = k;
+	hval[i] = v;
+}
+
+static int hget(uint32_t k)
+{
+	uint32_t i = (k * 2654435761u) & (HSIZE - 1);
+	while (hkey[i] != 0) {
+		if (hkey[i] == k)
+			return hval[i];
+		i = (i + 1) & (HSIZE - 1);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 100;
+	int frames = argc > 2 ? atoi(argv[2]) : 960;
+	double seconds = argc > 3 ? atof(argv[3]) : 10;
+	dwenv env;
+	char spare_env[64];
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (n < 1 || n > 2000 || frames < 16 || frames > 65536 || seconds <= 0 || seconds > 600) {
+		fprintf(stderr, "usage: bench_dsp_worker [sessions 1..2000] [chunk_frames] [seconds]\n");
+		return 2;
+	}
+	int spare = n < 32 ? n : 32;
+	snprintf(spare_env, sizeof(spare_env), "DSP_MAX_BACKLOG_SECONDS=2");
+	const char *extra[] = {spare_env, NULL};
+	if (dwenv_init(&env, spare, n + spare, extra) != 0 ||
+	    dwenv_start_host(&env, spare, 20000) != 0) {
+		fprintf(stderr, "bench: host did not start\n");
+		dwenv_fini(&env);
+		return 1;
+	}
+	sess *ss = calloc((size_t) n, sizeof(sess));
+	pyc_params init;
+	dw_params_masked(&init, PYC_P_RATE | PYC_P_CHANNELS);
+	init.sample_rate = RATE;
+	init.channels = 2;
+	long long t_open = pyc_now_ms();
+	for (int s = 0; s < n; s++) {
+		snprintf(ss[s].sid, sizeof(ss[s].sid), "bench%05d", s);
+		ss[s].pipe = dw_open(&env, ss[s].sid, NULL, &init, &ss[s].pid);
+		if (ss[s].pipe == 0) {
+			fprintf(stderr, "bench: could not open session %d\n", s);
+			dwenv_fini(&env);
+			return 1;
+		}
+		hput(ss[s].pipe, s);
+		ss[s].next_seq = 1;
+	}
+	/* Wait for every ready event (drain). */
+	int ready = 0;
+	long long end = pyc_now_ms() + 20000;
+	while (ready < n && pyc_now_ms() < end) {
+		fmsg m;
+		if (fgw_next(&env.gw, 0, &m, 100) == 0) {
+			if (m.m.type == PYC_MSG_EVENT)
+				ready++;
+			fmsg_free(&m);
+		}
+	}
+	printf("bench_dsp_worker: %d sessions open in %lld ms (%d ready)\n", n,
+	    pyc_now_ms() - t_open, ready);
+
+	int16_t *pcm = malloc(sizeof(int16_t) * (size_t) frames * 2);
+	double f[2] = {997, 2003}, a[2] = {0.5, 0.3};
+	dw_sines(pcm, (size_t) frames, 2, RATE, f, a, 0);
+	size_t nbytes = sizeof(int16_t) * (size_t) frames * 2;
+
+	long long period_us = (long long) frames * 1000000LL / RATE;
+	long long rounds = (long long) (seconds * 1e6 / (double) period_us);
+	long long warm = rounds / 10; /* the first 10 % are not measured */
+	size_t cap = (size_t) (rounds * n);
+	long long *rtt = malloc(sizeof(long long) * (cap ? cap : 1));
+	size_t nrtt = 0;
+	uint64_t sent = 0, meters = 0, acks = 0, events = 0, late_sends = 0;
+
+	long long ticks0 = 0, main0 = 0, nng0 = 0, main1, nng1;
+	int rfd = -1;
+	nng_socket_get_int(env.gw.s, NNG_OPT_RECVFD, &rfd);
+	struct rusage ru0, ru1;
+	long long t0 = dw_now_us() + 50000;
+	long long k = 0; /* global send index: round * n + session */
+	long long total = rounds * n;
+	while (k < total || pyc_now_ms() < 0) {
+		long long round = k / n;
+		int s = (int) (k % n);
+		long long due = t0 + round * period_us + (long long) s * period_us / n;
+		long long now = dw_now_us();
+		if (now >= due) {
+			if (round == warm && s == 0) {
+				ticks0 = all_ticks(env.host.pid);
+				split_ticks(ss, n, &main0, &nng0);
+				getrusage(RUSAGE_SELF, &ru0);
+			}
+			if (now - due > period_us)
+				late_sends++;
+			uint64_t seq = ss[s].next_seq++;
+			ss[s].sent_us[seq % RING] = dw_now_us();
+			fgw_send(&env.gw, ss[s].pipe, PYC_MSG_AUDIO, ss[s].sid, seq, pcm, nbytes);
+			sent++;
+			k++;
+			continue;
+		}
+		/* Receive until the next send is due (poll with a microsecond
+		 * timeout on nng's receive descriptor: no spinning). */
+		fmsg m;
+		if (env.gw.nstash == 0) {
+			struct pollfd pf = {rfd, POLLIN, 0};
+			long long wait = due - now;
+			struct timespec ts = {(time_t) (wait / 1000000), (long) (wait % 1000000) * 1000};
+			if (ppoll(&pf, 1, &ts, NULL) <= 0)
+				continue;
+		}
+		if (fgw_next(&env.gw, 0, &m, 0) != 0)
+			continue;
+		int si = hget(m.pipe);
+		if (m.m.type == PYC_MSG_METER && si >= 0) {
+			meters++;
+			if (m.m.seq > (uint64_t) warm && nrtt < cap)
+				rtt[nrtt++] = m.t_us - ss[si].sent_us[m.m.seq % RING];
+		} else if (m.m.type == PYC_MSG_ACK) {
+			acks++;
+		} else if (m.m.type == PYC_MSG_EVENT) {
+			events++;
+		}
+		fmsg_free(&m);
+	}
+	/* Collect the last answers. */
+	end = pyc_now_ms() + 2000;
+	while (meters + acks < sent && pyc_now_ms() < end) {
+		fmsg m;
+		if (fgw_next(&env.gw, 0, &m, 50) != 0)
+			continue;
+		int si = hget(m.pipe);
+		if (m.m.type == PYC_MSG_METER && si >= 0) {
+			meters++;
+			if (m.m.seq > (uint64_t) warm && nrtt < cap)
+				rtt[nrtt++] = m.t_us - ss[si].sent_us[m.m.seq % RING];
+		} else if (m.m.type == PYC_MSG_ACK) {
+			acks++;
+		} else if (m.m.type == PYC_MSG_EVENT) {
+			events++;
+		}
+		fmsg_free(&m);
+	}
+	long long ticks1 = all_ticks(env.host.pid);
+	split_ticks(ss, n, &main1, &nng1);
+	getrusage(RUSAGE_SELF, &ru1);
+	long long measured_chunks = (rounds - warm) * n;
+
+	qsort(rtt, nrtt, sizeof(long long), cmp_ll);
+	double tck = (double) sysconf(_SC_CLK_TCK);
+	double svc_us = (double) (ticks1 - ticks0) / tck * 1e6 / (double) measured_chunks;
+	double own_us = ((double) (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 +
+			    (double) (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+			    (double) (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
+			    (double) (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) /
+	    (double) measured_chunks;
+	double main_us = (double) (main1 - main0) / tck * 1e6 / (double) measured_chunks;
+	double nng_us = (double) (nng1 - nng0) / tck * 1e6 / (double) measured_chunks;
+	long mem_sum = 0, mem_max = 0;
+	int mem_n = 0;
+	for (int s = 0; s < n; s++) {
+		long kb = private_kb((int) ss[s].pid);
+		if (kb < 0)
+			continue;
+		mem_sum += kb;
+		mem_n++;
+		if (kb > mem_max)
+			mem_max = kb;
+	}
+	printf("sessions %d, chunk %d frames (%.2f ms), %.1f s, %llu chunks sent, "
+	       "%llu meters, %llu acks, %llu events, %llu lost, %llu late sends\n",
+	    n, frames, (double) period_us / 1000.0, seconds, (unsigned long long) sent,
+	    (unsigned long long) meters, (unsigned long long) acks, (unsigned long long) events,
+	    (unsigned long long) (sent - meters - acks), (unsigned long long) late_sends);
+	if (nrtt > 0)
+		printf("round trip: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms (%zu samples)\n",
+		    (double) rtt[nrtt / 2] / 1000.0, (double) rtt[(size_t) ((double) nrtt * 0.99)] / 1000.0,
+		    (double) rtt[(size_t) ((double) nrtt * 0.999)] / 1000.0,
+		    (double) rtt[nrtt - 1] / 1000.0, nrtt);
+	printf("cpu per chunk: %.1f us host+workers, %.1f us bench (gateway side); "
+	       "%.0f%% of one core for the service\n",
+	    svc_us, own_us, svc_us * (double) n / (double) period_us * 100.0);
+	printf("  of which busy workers: %.1f us in their main thread (DSP, JSON, syscalls), "
+	       "%.1f us in nng's threads\n", main_us, nng_us);
+	printf("private memory per worker: mean %.0f KiB, max %ld KiB (%d workers); host %ld KiB\n",
+	    mem_n ? (double) mem_sum / mem_n : 0.0, mem_max, mem_n, private_kb(env.host.pid));
+	free(rtt);
+	free(pcm);
+	free(ss);
+	dwenv_fini(&env);
+	return 0;
+}
