@@ -148,6 +148,27 @@ test("test signal: a fresh page goes live and shows a 1 kHz peak at the signal's
   }
 });
 
+test("monitor: the processed audio comes back and plays", async () => {
+  const { ctx, page } = await openDashboard(browser, backend);
+  try {
+    await waitLive(page);
+    await steadyLevel(page);
+    await page.click('[data-testid="monitor"]');
+    const rate = await waitFor(
+      "processed audio frames",
+      async () => Number((await page.textContent('[data-testid="monitor-rate"]').catch(() => "0")) || 0) >= 20 && page.textContent('[data-testid="monitor-rate"]'),
+      10_000,
+    );
+    assert(Number(rate) <= 60, `monitor frames per second ${rate}`);
+    const errors = await page.locator('[data-testid="notice-error"]').allTextContents();
+    assert(errors.length === 0, `errors shown: ${errors.join(" | ")}`);
+    await page.click('[data-testid="monitor"]');
+    await waitFor("the monitor stream to stop", async () => (await page.locator('[data-testid="monitor-rate"]').count()) === 0, 5000);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test("screenshots at desktop and phone sizes with live data", async () => {
   mkdirSync(join(OUT, "screenshots"), { recursive: true });
   for (const [name, vp, scale] of [["desktop-1440x900", { width: 1440, height: 900 }, 1], ["phone-390x844", { width: 390, height: 844 }, 2]]) {

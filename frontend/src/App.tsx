@@ -145,7 +145,10 @@ export function App() {
     },
     params: () => paramsRef.current,
     onMessage,
-    onBinary: (buf) => engineRef.current?.playMonitor(buf),
+    onBinary: (buf) => {
+      store.monitorRate.hit(performance.now());
+      engineRef.current?.playMonitor(buf);
+    },
     onProtocolError: (reason) => console.warn("ignored server message:", reason),
   });
   socketRef.current = socket;

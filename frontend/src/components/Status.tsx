@@ -55,6 +55,7 @@ export function StatusLine({ store, socket, sampleRate, sessionId }: {
       const now = performance.now();
       return {
         rate: store.meterRate.rate(now),
+        monitor: store.monitorRate.rate(now),
         latency: store.latency.smoothed,
         serverDropped: store.serverDropped,
         clientDropped: socket?.droppedFrames ?? 0,
@@ -78,6 +79,11 @@ export function StatusLine({ store, socket, sampleRate, sessionId }: {
       <span title="Audio frames not sent (link down or backed up) / meters the server dropped">
         Dropped <b data-testid="dropped">{s.clientDropped}</b> sent / <b>{s.serverDropped}</b> meters
       </span>
+      {s.monitor > 0 && (
+        <span>
+          Monitor <b data-testid="monitor-rate">{s.monitor}</b> fr/s
+        </span>
+      )}
       <span>
         Frames sent <b data-testid="frames-sent">{s.sent}</b>
       </span>

@@ -85,6 +85,8 @@ export class MeterStore {
   serverDropped = 0;
   readonly latency = new LatencyTracker();
   readonly meterRate = new RateCounter();
+  /** Processed-audio frames received for the monitor. */
+  readonly monitorRate = new RateCounter();
   /** Clip counts at the last reset, per channel. */
   clipBase: number[] = [0, 0];
   #clipLatch = [false, false];

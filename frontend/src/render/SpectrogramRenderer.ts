@@ -148,11 +148,13 @@ export class SpectrogramRenderer implements Renderer {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     ctx.lineWidth = 1 / this.#dpr;
-    let lastY = Infinity;
-    for (const f of freqTicks(20, fMax)) {
+    // decades first, then the 2s and 5s where there is room
+    const placed: number[] = [];
+    const ticks = freqTicks(20, fMax).sort((a, b) => Number(!/^10*$/.test(String(a / 10))) - Number(!/^10*$/.test(String(b / 10))));
+    for (const f of ticks) {
       const y = Math.round(fy.toX(f)) + 0.5 / this.#dpr;
-      if (lastY - y < 16) continue;
-      lastY = y;
+      if (placed.some((p) => Math.abs(p - y) < 16)) continue;
+      placed.push(y);
       ctx.strokeStyle = "rgba(255,255,255,0.08)";
       ctx.beginPath();
       ctx.moveTo(x0, y);
