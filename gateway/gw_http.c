@@ -57,7 +57,6 @@ typedef struct addr_count {
 struct gw_http {
 	const pyc_config *cfg;
 	gw_recorder *rec;
-	gw_workers *workers;
 	struct MHD_Daemon *d;
 	char *docs;
 	size_t docs_len;
@@ -399,17 +398,6 @@ static enum MHD_Result route_metrics(struct MHD_Connection *c, gw_http *h)
 	char *text = gw_metrics_render(&len);
 	if (text == NULL)
 		return detail(c, h, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory");
-	char extra[256];
-	int n = snprintf(extra, sizeof(extra),
-	    "# HELP pyc_worker_tx_dropped_total Messages to workers dropped by nng.\n"
-	    "# TYPE pyc_worker_tx_dropped_total counter\npyc_worker_tx_dropped_total %llu\n",
-	    (unsigned long long) (h->workers ? gw_workers_tx_drops(h->workers) : 0));
-	char *all = realloc(text, len + (size_t) n + 1);
-	if (all != NULL) {
-		memcpy(all + len, extra, (size_t) n + 1);
-		len += (size_t) n;
-		text = all;
-	}
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(text);
@@ -683,8 +671,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pyc_log(PYC_LOG_WARN, "mhd: %s", buf);
 }
 
-pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec,
-    gw_workers *workers)
+pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec)
 {
 	struct addrinfo hints, *ai = NULL;
 	char port[16];
@@ -695,7 +682,6 @@ pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec,
 		return PYC_ENOMEM;
 	h->cfg = cfg;
 	h->rec = rec;
-	h->workers = workers;
 	pthread_mutex_init(&h->mu, NULL);
 	if ((e = gw_docs_render(&h->docs, &h->docs_len)) != PYC_OK) {
 		pyc_log(PYC_LOG_ERROR, "http: the OpenAPI document does not parse");
@@ -717,13 +703,13 @@ pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec,
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, (uint16_t) cfg->backend_port, accept_policy, h, handler, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg->http_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->http_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (64 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 	    MHD_OPTION_END);

@@ -13,17 +13,14 @@
 #define GW_HTTP_H
 
 #include "gw_recorder.h"
-#include "gw_workers.h"
 #include "pyc_config.h"
 #include "pyc_err.h"
 
 typedef struct gw_http gw_http;
 
-/* Starts the HTTP daemon on cfg->backend_port. cfg, rec and workers must
- * outlive it (workers may be NULL: no tx statistics). On success *out
- * belongs to the caller (gw_http_destroy). */
-pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec,
-    gw_workers *workers);
+/* Starts the HTTP daemon on cfg->backend_port. cfg and rec must outlive
+ * it. On success *out belongs to the caller (gw_http_destroy). */
+pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec);
 
 /* Stops the daemon (waits for its threads) and frees. Accepts NULL. */
 void gw_http_destroy(gw_http *h);

@@ -3,10 +3,8 @@
  * (gw_sessions.h).
  *
  * NOTES: sessions live in a hash table by id (FNV-1a, chained) and in a
- * list for the timer pass. Messages to a worker keep the client's order;
- * at most GW_WORKERS_BURST of them go to nng back to back (pair1
- * polyamorous drops beyond its per-pipe queue of two), the rest wait in
- * the session's outbox for the pacing timer. A session ends in two steps:
+ * list for the timer pass. Messages to a worker go out on its pipe in the
+ * client's order (gw_workers keeps each pipe's queue). A session ends in two steps:
  * session_close to its worker, then (on session_closed, the pipe going
  * away, or REQUEST_TIMEOUT_MS) session_ended to the recorder, sent by
  * gw_recorder's own thread. A connection that arrives for a session that is
@@ -70,12 +68,6 @@ struct gw_session {
 	int64_t paused_since;
 	sent ring[RING];
 
-	nng_msg **outbox;
-	size_t ob_head, ob_len, ob_cap;
-	int burst;
-	int64_t burst_t;
-	bool in_flush;
-
 	pending_ev pending[GW_PENDING_EVENTS];
 	int n_pending;
 };
@@ -88,8 +80,6 @@ struct gw_sessions {
 	gw_session *table[BUCKETS];
 	gw_session *all;
 	int count;
-	gw_session **flush;
-	size_t n_flush, cap_flush;
 };
 
 int64_t gw_now_us(void)
@@ -133,13 +123,6 @@ void gw_sessions_set_io(gw_sessions *r, struct gw_workers *w, struct gw_ws *ws)
 	r->ws = ws;
 }
 
-static void outbox_clear(gw_session *s)
-{
-	for (size_t i = 0; i < s->ob_len; i++)
-		nng_msg_free(s->outbox[(s->ob_head + i) % s->ob_cap]);
-	s->ob_head = s->ob_len = 0;
-}
-
 static void pending_clear(gw_session *s)
 {
 	for (int i = 0; i < s->n_pending; i++)
@@ -160,16 +143,6 @@ static void session_free(gw_sessions *r, gw_session *s)
 		r->all = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
-	if (s->in_flush) {
-		for (size_t i = 0; i < r->n_flush; i++) {
-			if (r->flush[i] == s) {
-				r->flush[i] = r->flush[--r->n_flush];
-				break;
-			}
-		}
-	}
-	outbox_clear(s);
-	free(s->outbox);
 	pending_clear(s);
 	r->count--;
 	atomic_store_explicit(&gw_stats.sessions, r->count, memory_order_relaxed);
@@ -185,7 +158,6 @@ void gw_sessions_destroy(gw_sessions *r)
 			gw_conn_session_lost(r->all->conn);
 		session_free(r, r->all);
 	}
-	free(r->flush);
 	free(r);
 }
 
@@ -227,63 +199,14 @@ static void send_error(gw_session *s, const char *code, const char *message)
 
 /* ---- to the worker ---- */
 
-static void flush_add(gw_sessions *r, gw_session *s)
-{
-	if (!s->in_flush) {
-		if (r->n_flush == r->cap_flush) {
-			size_t nc = r->cap_flush ? r->cap_flush * 2 : 64;
-			gw_session **p = realloc(r->flush, nc * sizeof(*p));
-			if (p == NULL)
-				return; /* the tick retries */
-			r->flush = p;
-			r->cap_flush = nc;
-		}
-		r->flush[r->n_flush++] = s;
-		s->in_flush = true;
-	}
-	gw_ws_schedule_flush(r->ws);
-}
-
-/* Sends as much of the outbox as the burst allows. */
-static void outbox_pump(gw_sessions *r, gw_session *s, int64_t now)
-{
-	if (now - s->burst_t >= GW_PACE_US) {
-		s->burst = 0;
-		s->burst_t = now;
-	}
-	while (s->ob_len > 0 && s->burst < GW_WORKERS_BURST) {
-		nng_msg *m = s->outbox[s->ob_head];
-		s->ob_head = (s->ob_head + 1) % s->ob_cap;
-		s->ob_len--;
-		s->burst++;
-		if (s->pipe == 0 || gw_workers_send(r->workers, s->pipe, m) != PYC_OK)
-			nng_msg_free(m);
-	}
-}
-
-/* Queues msg for the session's worker, in order; takes msg. */
+/* Sends msg to the session's worker, in order; takes msg. */
 static void to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
 {
-	if (s->ob_len == s->ob_cap) {
-		size_t nc = s->ob_cap ? s->ob_cap * 2 : 8;
-		nng_msg **p = malloc(nc * sizeof(*p));
-		if (p == NULL) {
-			nng_msg_free(msg);
-			pyc_log(PYC_LOG_ERROR, "session %s: out of memory, message dropped", s->sid);
-			return;
-		}
-		for (size_t i = 0; i < s->ob_len; i++)
-			p[i] = s->outbox[(s->ob_head + i) % s->ob_cap];
-		free(s->outbox);
-		s->outbox = p;
-		s->ob_cap = nc;
-		s->ob_head = 0;
+	if (s->pipe == 0) {
+		nng_msg_free(msg);
+		return;
 	}
-	s->outbox[(s->ob_head + s->ob_len) % s->ob_cap] = msg;
-	s->ob_len++;
-	outbox_pump(r, s, gw_now_us());
-	if (s->ob_len > 0)
-		flush_add(r, s);
+	gw_workers_send(r->workers, s->pipe, msg);
 }
 
 static void send_params(gw_sessions *r, gw_session *s, unsigned type, const pyc_params *p)
@@ -350,8 +273,6 @@ static void lease(gw_sessions *r, gw_session *s, int64_t now)
 	s->pipe = pipe;
 	s->lease_deadline = 0;
 	s->last_no_worker_note = 0;
-	outbox_clear(s); /* anything queued was for no worker */
-	s->burst = 0;
 	flow_reset(s);
 	send_params(r, s, PYC_MSG_SESSION_OPEN, &s->params);
 	if (s->init_sent)
@@ -385,7 +306,6 @@ static void finish_close(gw_sessions *r, gw_session *s)
 		gw_workers_release(r->workers, s->pipe);
 		s->pipe = 0;
 	}
-	outbox_clear(s);
 	gw_recorder_session_ended(r->rec, s->sid);
 	if (s->reopen && s->conn != NULL) {
 		pyc_log(PYC_LOG_INFO, "session %s: ended and reopened for a new connection", s->sid);
@@ -690,37 +610,18 @@ static void on_worker_gone(void *arg, uint32_t pipe)
 		    "the recording was interrupted by the worker restart; what was written is kept");
 		s->recording = false;
 	}
-	outbox_clear(s);
 	flow_reset(s);
 	lease(r, s, gw_now_us());
 }
 
 static const gw_workers_ops worker_ops = {on_worker_msg, on_worker_gone};
 
-void gw_sessions_wake(gw_sessions *r)
+const gw_workers_ops *gw_sessions_worker_ops(void)
 {
-	if (r->workers != NULL)
-		gw_workers_drain(r->workers, &worker_ops, r);
+	return &worker_ops;
 }
 
 /* ---- timers ---- */
-
-void gw_sessions_flush(gw_sessions *r)
-{
-	int64_t now = gw_now_us();
-	for (size_t i = 0; i < r->n_flush;) {
-		gw_session *s = r->flush[i];
-		outbox_pump(r, s, now);
-		if (s->ob_len == 0) {
-			s->in_flush = false;
-			r->flush[i] = r->flush[--r->n_flush];
-		} else {
-			i++;
-		}
-	}
-	if (r->n_flush > 0)
-		gw_ws_schedule_flush(r->ws);
-}
 
 void gw_sessions_tick(gw_sessions *r)
 {
@@ -756,8 +657,6 @@ void gw_sessions_tick(gw_sessions *r)
 			send_error(s, GW_E_TOO_FAST,
 			    "audio arrives faster than it can be processed; some was dropped");
 		}
-		if (s->ob_len > 0 && !s->in_flush)
-			flush_add(r, s);
 		s = next;
 	}
 }

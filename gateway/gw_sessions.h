@@ -28,7 +28,6 @@
 #define GW_WINDOW_BYTES (128 * 1024)  /* audio bytes in flight before reads pause */
 #define GW_PAUSE_MAX_US 2000000       /* paused longer than this: too_fast */
 #define GW_LEASE_WAIT_US 10000000     /* how long a session waits for a worker */
-#define GW_PACE_US 300                /* spacing of bursts to one worker pipe */
 #define GW_PENDING_EVENTS 64          /* events kept for a session in grace */
 #define GW_TICK_US 50000              /* registry timer period */
 
@@ -38,6 +37,7 @@ struct gw_conn;
 struct gw_ws;
 struct gw_workers;
 struct gw_recorder;
+struct gw_workers_ops;
 
 /* Monotonic clock in microseconds. */
 int64_t gw_now_us(void);
@@ -67,14 +67,12 @@ void gw_sessions_text(gw_sessions *r, gw_session *s, const char *text, size_t le
 /* A complete binary message from the client. */
 void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_t len);
 
-/* The worker queue has something: handle it (gw_workers_drain). */
-void gw_sessions_wake(gw_sessions *r);
+/* What gw_workers reports to: worker messages and pipes gone, with the
+ * registry as the argument. */
+const struct gw_workers_ops *gw_sessions_worker_ops(void);
 
 /* Timers: grace ends, close timeouts, lease retries, pause bounds. */
 void gw_sessions_tick(gw_sessions *r);
-
-/* Sends paced messages waiting for a worker pipe. */
-void gw_sessions_flush(gw_sessions *r);
 
 /* Shutdown: closes every connection (1001) and ends every session. */
 void gw_sessions_end_all(gw_sessions *r);

@@ -70,8 +70,6 @@ struct gw_ws {
 	gw_sessions *reg;
 	struct lws_context *ctx;
 	lws_sorted_usec_list_t tick_sul;
-	lws_sorted_usec_list_t flush_sul;
-	bool flush_scheduled;
 	lws_retry_bo_t retry;
 	gw_conn *conns;
 	int n_conns;
@@ -460,21 +458,6 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(ws->ctx, 0, &ws->tick_sul, tick_cb, GW_TICK_US);
 }
 
-static void flush_cb(lws_sorted_usec_list_t *sul)
-{
-	gw_ws *ws = lws_container_of(sul, gw_ws, flush_sul);
-	ws->flush_scheduled = false;
-	gw_sessions_flush(ws->reg);
-}
-
-void gw_ws_schedule_flush(gw_ws *ws)
-{
-	if (ws->flush_scheduled)
-		return;
-	ws->flush_scheduled = true;
-	lws_sul_schedule(ws->ctx, 0, &ws->flush_sul, flush_cb, GW_PACE_US);
-}
-
 /* ---- the callback ---- */
 
 static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -539,18 +522,62 @@ static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, voi
 		}
 		return 0;
 
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (ws != NULL)
-			gw_sessions_wake(ws->reg);
-		return 0;
-
 	default:
 		return 0;
 	}
 }
 
+/* ---- adopted descriptors ---- */
+
+static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	void *obj = lws_get_opaque_user_data(wsi);
+	const gw_fd_ops *ops = obj != NULL ? *(const gw_fd_ops *const *) obj : NULL;
+	(void) user;
+	(void) in;
+	(void) len;
+	if (ops == NULL)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		return ops->readable(obj) < 0 ? -1 : 0;
+	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+		return ops->writable(obj) < 0 ? -1 : 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		lws_set_opaque_user_data(wsi, NULL);
+		ops->closed(obj);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+gw_fd *gw_ws_adopt(gw_ws *ws, int fd, void *obj)
+{
+	lws_adopt_desc_t ad;
+	memset(&ad, 0, sizeof(ad));
+	ad.vh = lws_get_vhost_by_name(ws->ctx, "pycoustics");
+	ad.type = LWS_ADOPT_RAW_FILE_DESC;
+	ad.fd.filefd = fd;
+	ad.vh_prot_name = "pycoustics-raw";
+	ad.opaque = obj;
+	return (gw_fd *) lws_adopt_descriptor_vhost_via_info(&ad);
+}
+
+void gw_ws_fd_want_write(gw_fd *h)
+{
+	lws_callback_on_writable((struct lws *) h);
+}
+
+void gw_ws_fd_close(gw_fd *h)
+{
+	lws_set_timeout((struct lws *) h, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
 static struct lws_protocols protocols[] = {
 	{"pycoustics-audio", callback_audio, sizeof(pss), RX_BUFFER, 0, NULL, 0},
+	{"pycoustics-raw", callback_raw, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -609,7 +636,6 @@ void gw_ws_destroy(gw_ws *ws)
 	if (ws == NULL)
 		return;
 	lws_sul_cancel(&ws->tick_sul);
-	lws_sul_cancel(&ws->flush_sul);
 	lws_context_destroy(ws->ctx);
 	free(ws);
 }
@@ -617,12 +643,6 @@ void gw_ws_destroy(gw_ws *ws)
 void gw_ws_service(gw_ws *ws)
 {
 	lws_service(ws->ctx, 0);
-}
-
-void gw_ws_wake(void *arg)
-{
-	gw_ws *ws = arg;
-	lws_cancel_service(ws->ctx);
 }
 
 int gw_ws_connections(gw_ws *ws)

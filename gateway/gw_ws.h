@@ -39,15 +39,30 @@ void gw_ws_destroy(gw_ws *ws);
  * timer fired (at least every GW_TICK_US). */
 void gw_ws_service(gw_ws *ws);
 
-/* Wakes the lws thread from any thread (lws_cancel_service); the
- * registry's wake is then called there. arg is the gw_ws. */
-void gw_ws_wake(void *arg);
-
-/* Asks for gw_sessions_flush to run in about GW_PACE_US. */
-void gw_ws_schedule_flush(gw_ws *ws);
-
 /* Live connections. */
 int gw_ws_connections(gw_ws *ws);
+
+/* ---- other descriptors served by the same loop (the worker socket) ---- */
+
+/* Callbacks for an adopted descriptor. The object given to gw_ws_adopt
+ * must start with a pointer to its gw_fd_ops. */
+typedef struct gw_fd_ops {
+	int (*readable)(void *obj); /* < 0: close the descriptor */
+	int (*writable)(void *obj); /* < 0: close the descriptor */
+	void (*closed)(void *obj);  /* called once; the callee closes the fd */
+} gw_fd_ops;
+
+typedef struct gw_fd gw_fd;
+
+/* Serves fd (non-blocking) in the lws loop; obj starts with a
+ * const gw_fd_ops *. NULL on failure (the caller still owns fd). */
+gw_fd *gw_ws_adopt(gw_ws *ws, int fd, void *obj);
+
+/* Asks for one writable callback. */
+void gw_ws_fd_want_write(gw_fd *h);
+
+/* Closes the descriptor from outside its callbacks (closed follows). */
+void gw_ws_fd_close(gw_fd *h);
 
 /* ---- used by the registry, on the lws thread ---- */
 

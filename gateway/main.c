@@ -2,13 +2,15 @@
  * the lws loop on this thread until SIGINT or SIGTERM, then shuts down.
  *
  * NOTES: the order matters. The recorder client comes first (sessions
- * tell it when they end), then the registry, the WebSocket context (the
- * wake target of the worker socket), the worker socket, and HTTP last, so
+ * tell it when they end), then the registry, the WebSocket context (whose
+ * loop also serves the worker socket), the worker socket, and HTTP last, so
  * nothing public answers before the rest is ready. On a signal the
  * sessions are ended (session_close to every worker, so recordings are
  * finalised), the loop keeps running until the workers confirmed or
  * REQUEST_TIMEOUT_MS passed, and the modules are destroyed in reverse.
  * The signal handler only sets a flag; the loop sees it within GW_TICK_US.
+ * Everything but HTTP (MHD's threads) and the recorder client's notice
+ * thread runs on this thread: WebSocket clients and worker pipes alike.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -70,10 +72,11 @@ int main(int argc, char **argv)
 		goto out;
 	if (gw_ws_create(&ws, &cfg, reg) != PYC_OK)
 		goto out;
-	if (gw_workers_create(&workers, cfg.worker_listen, gw_ws_wake, ws) != PYC_OK)
+	if (gw_workers_create(&workers, cfg.worker_listen, ws, gw_sessions_worker_ops(), reg) !=
+	    PYC_OK)
 		goto out;
 	gw_sessions_set_io(reg, workers, ws);
-	if (gw_http_create(&http, &cfg, rec, workers) != PYC_OK)
+	if (gw_http_create(&http, &cfg, rec) != PYC_OK)
 		goto out;
 	pyc_log(PYC_LOG_INFO, "gateway ready: http://%s:%d/ ws://%s:%d/ws/audio",
 	    cfg.bind_address, cfg.backend_port, cfg.bind_address, cfg.ws_port);
@@ -94,7 +97,8 @@ int main(int argc, char **argv)
 	code = 0;
 out:
 	gw_http_destroy(http);
-	gw_ws_destroy(ws); /* closes connections; sessions are told on the way */
+	gw_workers_stop(workers);
+	gw_ws_destroy(ws); /* closes every connection and worker pipe */
 	gw_workers_destroy(workers);
 	gw_sessions_destroy(reg);
 	gw_recorder_destroy(rec);

@@ -1,0 +1,181 @@
+/* it_system_util.c - starting the whole system and making test signals
+ * (it_system_util.h).
+ *
+ * NOTES: cJSON is used to read the JSON the server sends, as a browser's
+ * JSON.parse would. Processes are started with PR_SET_PDEATHSIG (by
+ * pyc_testproc) so a crashed test leaves nothing behind.
+ */
+#include "it_system_util.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static void add_env(sys *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_env(sys *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->env[s->nenv], sizeof(s->env[0]), fmt, ap);
+	va_end(ap);
+	s->envp[s->nenv] = s->env[s->nenv];
+	s->nenv++;
+	s->envp[s->nenv] = NULL;
+}
+
+bool sys_start_gateway(sys *s)
+{
+	return pyc_proc_start(&s->gw, "gateway/pyc-gateway", NULL, s->envp) == 0;
+}
+
+static bool healthy(sys *s, int timeout_ms)
+{
+	long long end = pyc_now_ms() + timeout_ms;
+	while (pyc_now_ms() < end) {
+		gw_http_resp r;
+		if (sys_http(s, "GET", "/health", NULL, &r) == 0) {
+			bool ok = r.status == 200 && strstr(r.body, "\"idle\":0") == NULL;
+			gw_http_free(&r);
+			if (ok)
+				return true;
+		}
+		pyc_sleep_ms(100);
+	}
+	return false;
+}
+
+bool sys_start(sys *s, const char *const *extra)
+{
+	const char *lvl = getenv("PYC_TEST_LOG_LEVEL");
+	memset(s, 0, sizeof(*s));
+	s->dir = pyc_tmpdir_new();
+	s->http_port = pyc_free_port();
+	do
+		s->ws_port = pyc_free_port();
+	while (s->ws_port == s->http_port);
+	add_env(s, "DATA_DIR=%s", s->dir);
+	add_env(s, "RUN_DIR=%s/run", s->dir);
+	add_env(s, "BACKEND_PORT=%d", s->http_port);
+	add_env(s, "WS_PORT=%d", s->ws_port);
+	add_env(s, "BIND_ADDRESS=%s", "127.0.0.1");
+	add_env(s, "FRONTEND_URL=%s", SYS_ORIGIN);
+	add_env(s, "LOG_LEVEL=%s", lvl ? lvl : "warn");
+	add_env(s, "DSP_POOL_SPARE=%d", 4);
+	add_env(s, "REQUEST_TIMEOUT_MS=%d", 3000);
+	for (int i = 0; extra != NULL && extra[i] != NULL && s->nenv < 23; i++)
+		add_env(s, "%s", extra[i]);
+	if (pyc_proc_start(&s->rec, "recorder/pyc-recorder", NULL, s->envp) != 0 ||
+	    pyc_proc_start(&s->host, "dsp-worker/pyc-dsp-worker", NULL, s->envp) != 0 ||
+	    !sys_start_gateway(s)) {
+		sys_stop(s);
+		return false;
+	}
+	if (!pyc_wait_for_port(s->http_port, 10000) || !pyc_wait_for_port(s->ws_port, 10000) ||
+	    !healthy(s, 20000)) {
+		fprintf(stderr, "system did not come up\n");
+		sys_stop(s);
+		return false;
+	}
+	return true;
+}
+
+void sys_stop(sys *s)
+{
+	if (s->gw.pid > 0)
+		pyc_proc_stop(&s->gw, SIGTERM, 8000);
+	if (s->host.pid > 0)
+		pyc_proc_stop(&s->host, SIGTERM, 5000);
+	if (s->rec.pid > 0)
+		pyc_proc_stop(&s->rec, SIGTERM, 5000);
+	if (s->dir != NULL) {
+		if (getenv("PYC_TEST_KEEP") == NULL)
+			pyc_tmpdir_remove(s->dir);
+		free(s->dir);
+		s->dir = NULL;
+	}
+}
+
+int sys_http(sys *s, const char *method, const char *path, const char *extra,
+    gw_http_resp *r)
+{
+	return gw_http(s->http_port, method, path, extra, r);
+}
+
+void sig_sine(int16_t *out, int frames, int channels, double rate, double freq, double amp,
+    double rgain, double *phase)
+{
+	for (int i = 0; i < frames; i++) {
+		double v = amp * sin(*phase);
+		*phase += 2.0 * M_PI * freq / rate;
+		if (*phase > 2.0 * M_PI)
+			*phase -= 2.0 * M_PI;
+		out[i * channels] = (int16_t) lrint(v * 32767.0);
+		if (channels == 2)
+			out[i * 2 + 1] = (int16_t) lrint(v * rgain * 32767.0);
+	}
+}
+
+void sig_noise(int16_t *out, size_t samples, uint32_t *seed, int amp)
+{
+	for (size_t i = 0; i < samples; i++) {
+		*seed = *seed * 1664525u + 1013904223u;
+		out[i] = (int16_t) ((int) ((*seed >> 16) % (uint32_t) (2 * amp + 1)) - amp);
+	}
+}
+
+bool json_num(const char *json, const char *field, double *out)
+{
+	cJSON *j = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
+	bool ok = cJSON_IsNumber(v);
+	if (ok)
+		*out = v->valuedouble;
+	cJSON_Delete(j);
+	return ok;
+}
+
+bool json_str(const char *json, const char *field, char *out, size_t cap)
+{
+	cJSON *j = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
+	bool ok = cJSON_IsString(v);
+	if (ok)
+		snprintf(out, cap, "%s", v->valuestring);
+	cJSON_Delete(j);
+	return ok;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+const uint8_t *wav_data(const char *body, size_t len, int *rate, int *channels,
+    size_t *data_len)
+{
+	const uint8_t *p = (const uint8_t *) body;
+	if (len < 12 || memcmp(p, "RIFF", 4) != 0 || memcmp(p + 8, "WAVE", 4) != 0)
+		return NULL;
+	size_t off = 12;
+	while (off + 8 <= len) {
+		uint32_t cl = le32(p + off + 4);
+		if (memcmp(p + off, "fmt ", 4) == 0 && off + 8 + 16 <= len) {
+			*channels = p[off + 10] | p[off + 11] << 8;
+			*rate = (int) le32(p + off + 12);
+		} else if (memcmp(p + off, "data", 4) == 0) {
+			size_t n = cl;
+			if (off + 8 + n > len)
+				n = len - off - 8;
+			*data_len = n;
+			return p + off + 8;
+		}
+		off += 8 + cl + (cl & 1);
+	}
+	return NULL;
+}

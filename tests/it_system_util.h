@@ -1,0 +1,66 @@
+/* it_system_util.h - the whole system for a test: the real recorder,
+ * dsp-worker host and gateway on free loopback ports and ipc:// sockets in
+ * a temporary folder, plus test signals.
+ *
+ * NOTES: sys_start waits (bounded) until /health says a worker host is
+ * connected and the recorder answers, so a test starts from a working
+ * system. FRONTEND_URL is http://allowed.example; LOG_LEVEL is warn unless
+ * the environment sets PYC_TEST_LOG_LEVEL.
+ */
+#ifndef IT_SYSTEM_UTIL_H
+#define IT_SYSTEM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_testclient.h"
+#include "pyc_testproc.h"
+
+#define SYS_ORIGIN "http://allowed.example"
+
+typedef struct sys {
+	char *dir;
+	int http_port, ws_port;
+	pyc_proc rec, host, gw;
+	char env[24][600];
+	char *envp[25];
+	int nenv;
+} sys;
+
+/* Starts the three processes; extra is a NULL-terminated list of more
+ * "NAME=value" settings (may be NULL). false if the system did not come
+ * up within 20 s (everything started is stopped). */
+bool sys_start(sys *s, const char *const *extra);
+
+/* SIGTERM to each (gateway first), SIGKILL after a bounded wait; removes
+ * the folder. */
+void sys_stop(sys *s);
+
+/* Starts or restarts one process (after a kill). */
+bool sys_start_gateway(sys *s);
+
+/* GET/DELETE helpers on the HTTP port. */
+int sys_http(sys *s, const char *method, const char *path, const char *extra,
+    gw_http_resp *r);
+
+/* Interleaved int16 stereo (or mono) sine of amplitude amp (0..1) at freq
+ * Hz; right channel scaled by rgain. phase is advanced by frames. */
+void sig_sine(int16_t *out, int frames, int channels, double rate, double freq, double amp,
+    double rgain, double *phase);
+
+/* Deterministic pseudo-random int16 samples (a per-seed LCG). */
+void sig_noise(int16_t *out, size_t samples, uint32_t *seed, int amp);
+
+/* A JSON number field of a message ("rms" -> value); false if absent. */
+bool json_num(const char *json, const char *field, double *out);
+
+/* A JSON string field, copied into out. */
+bool json_str(const char *json, const char *field, char *out, size_t cap);
+
+/* Counts the data frames of a WAV file body (16-bit PCM), checks the
+ * header; returns a pointer to the data chunk and its length. */
+const uint8_t *wav_data(const char *body, size_t len, int *rate, int *channels,
+    size_t *data_len);
+
+#endif /* IT_SYSTEM_UTIL_H */
