@@ -1,10 +1,9 @@
 /* check_rec_db.c - unit tests of rec_db (SQLite metadata, migrations) and rec_json.
  *
  * NOTES: each test opens a fresh database file in a temporary folder. The
- * schema version test writes a future user_version with the sqlite3
- * command-free route: a second rec_db connection cannot do it, so the test
- * reopens the file through the library after bumping the version with a
- * raw statement helper below (sqlite3 is linked for the test only).
+ * tests use sqlite3 directly (linked for the test only) to look at what
+ * rec_db cannot show: the journal mode, and a file whose schema version
+ * is newer than the program's, which must be refused.
  */
 #include <check.h>
 #include <stdio.h>

@@ -490,6 +490,55 @@ START_TEST(test_rec_it_health)
 }
 END_TEST
 
+static void setup_retention(void)
+{
+	static const char *const extra[] = {"RECORDING_RETENTION_SECONDS=2",
+	    "RECORDING_SWEEP_SECONDS=1", NULL};
+	rf_init(&R, extra);
+	ck_assert_msg(rf_start(&R), "recorder did not start");
+}
+
+START_TEST(test_rec_it_retention_sweep)
+{
+	nng_socket w = rf_worker(&R), g = rf_gateway(&R);
+	pyc_rec_result r1, r2, other;
+	uint64_t deleted = 99;
+	char path[1024], *json;
+	struct stat sb;
+	long long end;
+
+	ck_assert_int_eq(rf_rec_start(w, "kept", 48000, 2, "{}", &r1), 0);
+	send_signal(w, "kept", 1, 0, 4800, 2);
+	ck_assert_int_eq(rf_rec_stop(w, "kept", &r1), 0);
+	ck_assert_int_eq(rf_rec_start(w, "other", 48000, 2, "{}", &other), 0);
+	ck_assert_int_eq(rf_rec_stop(w, "other", &other), 0);
+	ck_assert_int_eq(rf_rec_start(w, "kept", 48000, 2, "{}", &r2), 0);
+	send_signal(w, "kept", 2, 0, 4800, 2);
+	/* With retention nothing is deleted at the end, the open one is finalised. */
+	ck_assert_int_eq(rf_session_ended(g, "kept", &deleted), 0);
+	ck_assert_uint_eq(deleted, 0);
+	ck_assert_int_eq(rf_list(g, "kept", 0, 10, &json), 0);
+	ck_assert(strstr(json, r1.filename) != NULL && strstr(json, r2.filename) != NULL);
+	ck_assert(strstr(json, "\"recording\"") == NULL);
+	free(json);
+	check_file(R.rec_dir, r2.filename, 2, 4800, 48000, 2);
+	/* The sweep removes them once expired; the other session keeps its own. */
+	snprintf(path, sizeof(path), "%s/%s", R.rec_dir, r1.filename);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	end = pyc_now_ms() + 6000;
+	while (stat(path, &sb) == 0 && pyc_now_ms() < end)
+		pyc_sleep_ms(100);
+	ck_assert_msg(stat(path, &sb) != 0, "expired recording not swept");
+	ck_assert_int_eq(rf_list(g, "kept", 0, 10, &json), 0);
+	ck_assert_str_eq(json, "[]");
+	free(json);
+	snprintf(path, sizeof(path), "%s/%s", R.rec_dir, other.filename);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	nng_close(w);
+	nng_close(g);
+}
+END_TEST
+
 static Suite *rec_it_suite(void)
 {
 	Suite *s = suite_create("recorder_basic");
@@ -513,6 +562,12 @@ static Suite *rec_it_suite(void)
 	tcase_add_test(life, test_rec_it_worker_pipe_gone);
 	tcase_add_test(life, test_rec_it_sigterm_finalises);
 	suite_add_tcase(s, life);
+
+	TCase *ret = tcase_create("retention");
+	tcase_add_checked_fixture(ret, setup_retention, teardown);
+	tcase_set_timeout(ret, 60);
+	tcase_add_test(ret, test_rec_it_retention_sweep);
+	suite_add_tcase(s, ret);
 	return s;
 }
 
