@@ -187,6 +187,9 @@ gw_tc *gw_tc_connect(int port, const char *path, const char *origin, int timeout
 	ci.port = port;
 	ci.path = path;
 	ci.host = "127.0.0.1";
+	/* lws 4.1's client writes "Origin: http://<origin>" */
+	if (origin != NULL && strncmp(origin, "http://", 7) == 0)
+		origin += 7;
 	ci.origin = origin;
 	ci.protocol = NULL;
 	ci.local_protocol_name = "tc";
