@@ -95,6 +95,26 @@ static const char *str(const cJSON *o, const char *k)
 	return v->valuestring;
 }
 
+/* Waits until the session's newest recording holds frames (the stream and
+ * control sockets are not ordered with each other). */
+static void wait_frames(nng_socket g, const char *sid, long frames)
+{
+	char want[64], *json;
+	long long end = pyc_now_ms() + 5000;
+	int in;
+
+	snprintf(want, sizeof(want), "\"frames\":%ld", frames);
+	for (;;) {
+		ck_assert_int_eq(rf_list(g, sid, 0, 1, &json), 0);
+		in = strstr(json, want) != NULL;
+		free(json);
+		if (in)
+			return;
+		ck_assert_msg(pyc_now_ms() < end, "appends of %s not taken in", sid);
+		pyc_sleep_ms(20);
+	}
+}
+
 START_TEST(test_rec_it_record_roundtrip)
 {
 	nng_socket w = rf_worker(&R), g = rf_gateway(&R);
@@ -421,7 +441,7 @@ START_TEST(test_rec_it_worker_pipe_gone)
 
 	ck_assert_int_eq(rf_rec_start(w, "crashy", 48000, 2, "{}", &st), 0);
 	send_signal(w, "crashy", 4, 0, 24000, 2);
-	pyc_sleep_ms(100);
+	wait_frames(g, "crashy", 24000);
 	nng_close(w); /* the worker process died */
 	end = pyc_now_ms() + 5000;
 	for (;;) {
@@ -452,7 +472,9 @@ START_TEST(test_rec_it_sigterm_finalises)
 
 	ck_assert_int_eq(rf_rec_start(w, "term", 44100, 2, "{}", &st), 0);
 	send_signal(w, "term", 8, 0, 44100, 2);
-	pyc_sleep_ms(100);
+	g = rf_gateway(&R);
+	wait_frames(g, "term", 44100);
+	nng_close(g);
 	status = rf_stop(&R, SIGTERM);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
 	nng_close(w);
@@ -514,6 +536,8 @@ START_TEST(test_rec_it_retention_sweep)
 	ck_assert_int_eq(rf_rec_stop(w, "other", &other), 0);
 	ck_assert_int_eq(rf_rec_start(w, "kept", 48000, 2, "{}", &r2), 0);
 	send_signal(w, "kept", 2, 0, 4800, 2);
+	/* In the system the worker stops first; here wait for the appends. */
+	wait_frames(g, "kept", 4800);
 	/* With retention nothing is deleted at the end, the open one is finalised. */
 	ck_assert_int_eq(rf_session_ended(g, "kept", &deleted), 0);
 	ck_assert_uint_eq(deleted, 0);

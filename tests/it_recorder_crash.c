@@ -99,7 +99,17 @@ START_TEST(test_rec_it_sigkill_recovery)
 
 	ck_assert_int_eq(rf_rec_start(w, "killed", 48000, 2, "{\"gain\":1}", &st), 0);
 	send_frames(w, "killed", 11, 0, 144000); /* 3 s */
-	pyc_sleep_ms(1300);
+	/* Once the writer has it all, the header follows within 250 ms. */
+	for (long long end = pyc_now_ms() + 5000;;) {
+		cJSON *l = list_one("killed");
+		int in = cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "frames")->valueint == 144000;
+		cJSON_Delete(l);
+		if (in)
+			break;
+		ck_assert_msg(pyc_now_ms() < end, "appends not written");
+		pyc_sleep_ms(20);
+	}
+	pyc_sleep_ms(600);
 	snprintf(part, sizeof(part), "%s/%s.part", R.rec_dir, st.filename);
 	snprintf(final, sizeof(final), "%s/%s", R.rec_dir, st.filename);
 	/* Valid while it grows: the header already covers everything written. */
