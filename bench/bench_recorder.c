@@ -4,10 +4,10 @@
  * test: -D picks it), opens one pair1 socket per simulated worker process
  * (as the dsp-worker does) and has each append 20 ms blocks (960 frames,
  * 3840 bytes) at -x times real time for -d seconds. A separate probe
- * socket sends an append for a session with no recording every 10 ms and
- * times the rec_error that comes back: that round trip crosses the
- * recorder's stream loop behind all the real appends, so it is the
- * latency an append sees before it is queued. The recorder's own
+ * socket sends a rec_stop for a session with no recording every 10 ms and
+ * times the reply (not_recording): that round trip crosses the recorder's
+ * stream loop behind all the real appends, so it is the latency an append
+ * sees before it is queued. The recorder's own
  * receive -> queued histogram comes from its health reply. Prints MB/s
  * written, latencies (p50/p99/max), stop (fsync + rename) times, and the
  * recorder's RSS (VmRSS, VmHWM). Usage:
@@ -139,13 +139,12 @@ typedef struct probe {
 static void *probe_main(void *arg)
 {
 	probe *p = arg;
-	int16_t pcm[2] = {0, 0};
 	pyc_rec_result res;
 	while (!atomic_load(&p->stop) && p->n < p->cap) {
 		int64_t t0 = now_us();
-		if (send_env(p->s, PYC_MSG_REC_APPEND, "probe", pcm, 4) != 0)
+		if (send_env(p->s, PYC_MSG_REC_STOP, "probe", NULL, 0) != 0)
 			break;
-		if (wait_type(p->s, PYC_MSG_REC_ERROR, &res) < 0)
+		if (wait_type(p->s, PYC_MSG_REC_STOP, &res) < 0)
 			break;
 		p->lat[p->n++] = now_us() - t0;
 		sleep_until(t0 + 10000);

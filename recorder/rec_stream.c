@@ -27,6 +27,8 @@
 #define HIST_BUCKETS (64 + HIST_SUB * 40)
 #define DEAD_MAX 4096
 #define LOG_PER_SEC 10
+#define NOTREC_SLOTS 256
+#define NOTREC_GAP_US 100000 /* one not_recording rec_error per pipe per 100 ms */
 
 typedef struct dead_pipe {
 	uint32_t id;
@@ -49,6 +51,10 @@ struct rec_stream {
 	dead_pipe dead[DEAD_MAX];
 	size_t ndead;
 	limiter lim;
+	struct {
+		uint32_t pipe;
+		int64_t last_us;
+	} notrec[NOTREC_SLOTS];
 	atomic_uint_least64_t appends;
 	atomic_uint_least64_t lat_max;
 	atomic_uint_least64_t hist[HIST_BUCKETS];
@@ -251,7 +257,16 @@ static int on_append(rec_stream *s, uint32_t pipe, const pyc_wire_msg *m, nng_ms
 	rec_table_lock(s->table);
 	r = m->sid[0] != '\0' ? rec_table_find(s->table, m->sid) : NULL;
 	if (r == NULL || r->pipe_id != pipe) {
+		int64_t now = rec_mono_us();
+		size_t slot = pipe % NOTREC_SLOTS;
 		rec_table_unlock(s->table);
+		/* nng's polyamorous pair1 keeps two messages per pipe and drops
+		 * the rest when a peer is not reading: a worker that keeps
+		 * appending must not flood its pipe and push out a real reply. */
+		if (s->notrec[slot].pipe == pipe && now - s->notrec[slot].last_us < NOTREC_GAP_US)
+			return 0;
+		s->notrec[slot].pipe = pipe;
+		s->notrec[slot].last_us = now;
 		bad(s, pipe, m, PYC_ENOENT, "not_recording", "append without an open recording");
 		return 0;
 	}
