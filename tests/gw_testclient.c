@@ -324,6 +324,8 @@ char *gw_tc_recv_match(gw_tc *c, const char *needle, int timeout_ms)
 			return NULL;
 		if (strstr(t, needle) != NULL)
 			return t;
+		if (strstr(t, "\"error\"") != NULL)
+			fprintf(stderr, "gw_tc: while waiting for %s: %s\n", needle, t);
 		free(t);
 	}
 }

@@ -114,7 +114,7 @@ START_TEST(test_system_recording_flow)
 		ck_assert_int_eq(gw_tc_send_binary(c, pcm, sizeof(pcm)), 0);
 	}
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"stop_record\"}"), 0);
-	char *m = gw_tc_recv_match(c, "recording_saved", 8000);
+	char *m = gw_tc_recv_match(c, "recording_saved", 15000);
 	ck_assert_msg(m != NULL, "no recording_saved");
 	ck_assert(json_str(m, "filename", fname, sizeof(fname)));
 	ck_assert(json_num(m, "duration_seconds", &dur));

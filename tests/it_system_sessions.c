@@ -64,7 +64,7 @@ static void send_noise(gw_tc *c, uint32_t *seed, int chunks, int16_t *keep)
 static char *stop_and_saved(gw_tc *c, char *fname, size_t cap)
 {
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"stop_record\"}"), 0);
-	char *m = gw_tc_recv_match(c, "recording_saved", 10000);
+	char *m = gw_tc_recv_match(c, "recording_saved", 15000);
 	ck_assert_msg(m != NULL, "no recording_saved");
 	ck_assert(json_str(m, "filename", fname, cap));
 	return m;

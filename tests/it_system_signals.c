@@ -170,7 +170,7 @@ static void record_noise(gw_tc *c, uint32_t seed, int chunks, int16_t **sent, si
 		ck_assert_int_eq(gw_tc_send_binary(c, *sent + (size_t) i * per, per * 2), 0);
 	}
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"stop_record\"}"), 0);
-	char *m = gw_tc_recv_match(c, "recording_saved", 10000);
+	char *m = gw_tc_recv_match(c, "recording_saved", 15000);
 	ck_assert_msg(m != NULL, "no recording_saved");
 	ck_assert(json_str(m, "filename", fname, cap));
 	free(m);

@@ -67,7 +67,7 @@ bool sys_start(sys *s, const char *const *extra)
 	add_env(s, "FRONTEND_URL=%s", SYS_ORIGIN);
 	add_env(s, "LOG_LEVEL=%s", lvl ? lvl : "warn");
 	add_env(s, "DSP_POOL_SPARE=%d", 4);
-	add_env(s, "REQUEST_TIMEOUT_MS=%d", 3000);
+	add_env(s, "REQUEST_TIMEOUT_MS=%d", 10000);
 	for (int i = 0; extra != NULL && extra[i] != NULL && s->nenv < 23; i++)
 		add_env(s, "%s", extra[i]);
 	if (pyc_proc_start(&s->rec, "recorder/pyc-recorder", NULL, s->envp) != 0 ||
