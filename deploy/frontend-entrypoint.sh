@@ -9,4 +9,4 @@ export GATEWAY_HTTP GATEWAY_WS LISTEN_PORT DASHBOARD_DIR NGINX_RUN
 mkdir -p "$NGINX_RUN"
 envsubst '${GATEWAY_HTTP} ${GATEWAY_WS} ${LISTEN_PORT} ${DASHBOARD_DIR} ${NGINX_RUN}' \
   < "${NGINX_TEMPLATE:-/etc/pycoustics/nginx.conf.template}" > "$NGINX_RUN/nginx.conf"
-exec nginx -c "$NGINX_RUN/nginx.conf" -g 'daemon off;'
+exec nginx -e stderr -c "$NGINX_RUN/nginx.conf" -g 'daemon off;'
