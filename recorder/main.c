@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pyc_config.h"
+#include "pyc_health.h"
 #include "pyc_log.h"
 #include "rec_cleanup.h"
 #include "rec_ctl.h"
@@ -101,9 +102,23 @@ int main(int argc, char **argv)
 	int dirfd = -1, code = 1;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: pyc-recorder\nSettings come from the environment:\n");
+		printf("usage: pyc-recorder [--health]\nSettings come from the environment:\n");
 		pyc_config_print_table(stdout);
 		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--health") == 0) {
+		char err[512];
+		pyc_err rv;
+		if (pyc_config_load(&cfg, err, sizeof(err)) != PYC_OK) {
+			fprintf(stderr, "pyc-recorder --health: bad configuration: %s\n", err);
+			return 2;
+		}
+		rv = pyc_health_request(cfg.recorder_ctl_url,
+		    cfg.request_timeout_ms < 3000 ? cfg.request_timeout_ms : 3000, NULL, 0);
+		if (rv != PYC_OK)
+			fprintf(stderr, "pyc-recorder --health: %s: %s\n", cfg.recorder_ctl_url,
+			    pyc_strerror(rv));
+		return rv == PYC_OK ? 0 : 1;
 	}
 	if (argc > 1) {
 		fprintf(stderr, "pyc-recorder: unexpected argument %s (try --help)\n", argv[1]);

@@ -1,0 +1,102 @@
+/* it_health.c - the `--health` modes the container healthchecks run.
+ *
+ * NOTES: runs the real binaries: `pyc-recorder --health` must say 1 while
+ * no recorder answers and 0 once one does; the TCP probe must tell an open
+ * port from a closed one.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pyc_health.h"
+#include "pyc_testproc.h"
+
+static char *dir;
+static char env_run[600], env_data[600], env_level[] = "LOG_LEVEL=warn";
+
+static void setup(void)
+{
+	dir = pyc_tmpdir_new();
+	ck_assert_ptr_nonnull(dir);
+	snprintf(env_run, sizeof(env_run), "RUN_DIR=%s/run", dir);
+	snprintf(env_data, sizeof(env_data), "DATA_DIR=%s/data", dir);
+}
+
+static void teardown(void)
+{
+	pyc_tmpdir_remove(dir);
+	free(dir);
+}
+
+static int run_health(void)
+{
+	char *argv[] = {"pyc-recorder", "--health", NULL};
+	char *env[] = {env_run, env_data, env_level, NULL};
+	pyc_proc p;
+	ck_assert_int_eq(pyc_proc_start(&p, "recorder/pyc-recorder", argv, env), 0);
+	ck_assert(pyc_proc_wait(&p, 10000));
+	ck_assert(WIFEXITED(p.status));
+	return WEXITSTATUS(p.status);
+}
+
+START_TEST(test_health_recorder_probe)
+{
+	char *env[] = {env_run, env_data, env_level, NULL};
+	char url[700], json[512];
+	pyc_proc rec;
+
+	ck_assert_int_eq(run_health(), 1);
+	ck_assert_int_eq(pyc_proc_start(&rec, "recorder/pyc-recorder", NULL, env), 0);
+	snprintf(url, sizeof(url), "%s/run/recorder-ctl.ipc", dir);
+	ck_assert(pyc_wait_for_path(url, 5000));
+	ck_assert_int_eq(run_health(), 0);
+	snprintf(url, sizeof(url), "ipc://%s/run/recorder-ctl.ipc", dir);
+	ck_assert_int_eq(pyc_health_request(url, 3000, json, sizeof(json)), PYC_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"status\":\"ok\""));
+	pyc_proc_stop(&rec, SIGTERM, 10000);
+	ck_assert(WIFEXITED(rec.status) && WEXITSTATUS(rec.status) == 0);
+	ck_assert_int_eq(run_health(), 1);
+}
+END_TEST
+
+START_TEST(test_health_tcp_probe)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+	int port = ntohs(a.sin_port);
+	ck_assert_int_eq(pyc_health_tcp("127.0.0.1", port, 1000), PYC_OK);
+	close(fd);
+	ck_assert_int_ne(pyc_health_tcp("127.0.0.1", port, 1000), PYC_OK);
+	ck_assert_int_eq(pyc_health_tcp("no such host name.invalid", 1, 100), PYC_EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	Suite *s = suite_create("health");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_health_recorder_probe);
+	tcase_add_test(tc, test_health_tcp_probe);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
