@@ -4,7 +4,7 @@
 // RMS, so -1 is hard left. Correlation +1 is mono, 0 unrelated channels, -1
 // out of phase (a warning for mono compatibility: drawn red below zero).
 import type { MeterStore } from "../lib/meterStore";
-import { fitCanvas, type Renderer } from "./RenderLoop";
+import { StoreRenderer } from "./StoreRenderer";
 import { THEME } from "./theme";
 
 /** x of a value in -1..1 across [x0, x1], clamped. */
@@ -13,44 +13,20 @@ export function bipolarX(v: number, x0: number, x1: number): number {
   return x0 + ((c + 1) / 2) * (x1 - x0);
 }
 
-export class BalanceRenderer implements Renderer {
-  #canvas: HTMLCanvasElement;
-  #ctx: CanvasRenderingContext2D;
-  #store: MeterStore;
-  #w = 0;
-  #h = 0;
-  #version = -1;
-  #dirty = true;
-
+export class BalanceRenderer extends StoreRenderer {
   constructor(canvas: HTMLCanvasElement, store: MeterStore) {
-    this.#canvas = canvas;
-    this.#ctx = canvas.getContext("2d", { alpha: false })!;
-    this.#store = store;
+    super(canvas, store, 20);
   }
 
-  resize(w: number, h: number, dpr: number): void {
-    this.#w = w;
-    this.#h = h;
-    fitCanvas(this.#canvas, this.#ctx, w, h, dpr);
-    this.#dirty = true;
-  }
-
-  draw(): void {
-    if (this.#store.version === this.#version && !this.#dirty) return;
-    this.#version = this.#store.version;
-    this.#dirty = false;
-    const ctx = this.#ctx;
-    const w = this.#w;
-    const h = this.#h;
-    if (w < 20 || h < 20) return;
+  protected paint(ctx: CanvasRenderingContext2D, w: number, h: number): void {
     ctx.fillStyle = THEME.bg;
     ctx.fillRect(0, 0, w, h);
-    const m = this.#store.meter;
+    const m = this.store.meter;
     const x0 = 14;
     const x1 = w - 14;
     const rowH = (h - 8) / 2;
-    this.#track(4, rowH, "L", "C", "R");
-    this.#track(4 + rowH, rowH, "-1", "0", "+1");
+    this.#track(ctx, w, 4, rowH, "L", "C", "R");
+    this.#track(ctx, w, 4 + rowH, rowH, "-1", "0", "+1");
     if (m) {
       // balance needle
       const bx = bipolarX(m.panning, x0, x1);
@@ -66,10 +42,9 @@ export class BalanceRenderer implements Renderer {
     }
   }
 
-  #track(y: number, hgt: number, left: string, mid: string, right: string): void {
-    const ctx = this.#ctx;
+  #track(ctx: CanvasRenderingContext2D, w: number, y: number, hgt: number, left: string, mid: string, right: string): void {
     const x0 = 14;
-    const x1 = this.#w - 14;
+    const x1 = w - 14;
     const cx = (x0 + x1) / 2;
     ctx.fillStyle = THEME.meterBg;
     ctx.fillRect(x0, y + 6, x1 - x0, hgt - 22);

@@ -6,7 +6,7 @@
 // from -6 dBFS) through a gradient fixed to the scale. The clip light is an
 // HTML button beside the canvas, so it is focusable and resettable.
 import type { MeterStore } from "../lib/meterStore";
-import { fitCanvas, type Renderer } from "./RenderLoop";
+import { StoreRenderer } from "./StoreRenderer";
 import { DbScale } from "./scales";
 import { THEME } from "./theme";
 
@@ -29,38 +29,8 @@ export function channelLevels(m: MeterStore["meter"], c: number): ChannelLevels 
   return { rms, peak, hold };
 }
 
-export class MeterRenderer implements Renderer {
-  #canvas: HTMLCanvasElement;
-  #ctx: CanvasRenderingContext2D;
-  #store: MeterStore;
-  #w = 0;
-  #h = 0;
-  #dpr = 1;
-  #version = -1;
-  #dirty = true;
-
-  constructor(canvas: HTMLCanvasElement, store: MeterStore) {
-    this.#canvas = canvas;
-    this.#ctx = canvas.getContext("2d", { alpha: false })!;
-    this.#store = store;
-  }
-
-  resize(w: number, h: number, dpr: number): void {
-    this.#w = w;
-    this.#h = h;
-    this.#dpr = dpr;
-    fitCanvas(this.#canvas, this.#ctx, w, h, dpr);
-    this.#dirty = true;
-  }
-
-  draw(): void {
-    if (this.#store.version === this.#version && !this.#dirty) return;
-    this.#version = this.#store.version;
-    this.#dirty = false;
-    const ctx = this.#ctx;
-    const w = this.#w;
-    const h = this.#h;
-    if (w < 10 || h < 10) return;
+export class MeterRenderer extends StoreRenderer {
+  protected paint(ctx: CanvasRenderingContext2D, w: number, h: number, dpr: number): void {
     const top = 8;
     const bottom = h - 20;
     const scale = new DbScale(METER_DB_MIN, METER_DB_MAX, top, bottom);
@@ -78,10 +48,10 @@ export class MeterRenderer implements Renderer {
     ctx.font = THEME.font;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    ctx.lineWidth = 1 / this.#dpr;
+    ctx.lineWidth = 1 / dpr;
     let lastY = -Infinity;
     for (const d of TICKS) {
-      const y = Math.round(scale.toY(d)) + 0.5 / this.#dpr;
+      const y = Math.round(scale.toY(d)) + 0.5 / dpr;
       if (y - lastY >= 12) {
         ctx.fillStyle = THEME.axis;
         ctx.fillText(`${d}`, x0 + labelW, y);
@@ -108,7 +78,7 @@ export class MeterRenderer implements Renderer {
     ctx.textBaseline = "top";
     for (let c = 0; c < 2; c++) {
       const x = bars[c];
-      const lv = channelLevels(this.#store.meter, c);
+      const lv = channelLevels(this.store.meter, c);
       ctx.fillStyle = THEME.meterBg;
       ctx.fillRect(x, top, barW, bottom - top);
       const y = scale.toY(lv.rms);

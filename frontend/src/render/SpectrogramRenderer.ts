@@ -8,9 +8,9 @@
 // arrive (subscribe), the view is drawn once per animation frame.
 import type { MeterStore } from "../lib/meterStore";
 import type { MeterMessage } from "../protocol/types";
-import { fitCanvas, type Renderer } from "./RenderLoop";
 import { formatHz, freqTicks, LogFreqScale } from "./scales";
 import { spectrumBands } from "./spectrumData";
+import { StoreRenderer } from "./StoreRenderer";
 import { spectrogramLut, THEME } from "./theme";
 
 const M = { left: 38, right: 10, top: 6, bottom: 6 };
@@ -44,10 +44,7 @@ export function rowBandMap(hz: ArrayLike<number>, rows: number, fMin: number, fM
   return { idx, frac };
 }
 
-export class SpectrogramRenderer implements Renderer {
-  #canvas: HTMLCanvasElement;
-  #ctx: CanvasRenderingContext2D;
-  #store: MeterStore;
+export class SpectrogramRenderer extends StoreRenderer {
   #off: HTMLCanvasElement;
   #offCtx: CanvasRenderingContext2D;
   #col: ImageData;
@@ -57,16 +54,10 @@ export class SpectrogramRenderer implements Renderer {
   #map: { idx: Int32Array; frac: Float32Array } | null = null;
   #mapKey = "";
   #rate: number;
-  #w = 0;
-  #h = 0;
-  #dpr = 1;
-  #changed = true;
   #unsubscribe: () => void;
 
   constructor(canvas: HTMLCanvasElement, store: MeterStore, sampleRate: number) {
-    this.#canvas = canvas;
-    this.#ctx = canvas.getContext("2d", { alpha: false })!;
-    this.#store = store;
+    super(canvas, store);
     this.#rate = sampleRate;
     this.#off = document.createElement("canvas");
     this.#off.width = COLS;
@@ -84,7 +75,7 @@ export class SpectrogramRenderer implements Renderer {
   }
 
   #push(m: MeterMessage): void {
-    const bands = spectrumBands(m, this.#store.ready, this.#rate);
+    const bands = spectrumBands(m, this.store.ready, this.#rate);
     if (!bands) return;
     const { db, hz } = bands;
     const fMax = Math.min(20000, this.#rate / 2);
@@ -112,24 +103,15 @@ export class SpectrogramRenderer implements Renderer {
     this.#offCtx.putImageData(this.#col, this.#head, 0);
     this.#head = (this.#head + 1) % COLS;
     this.#written++;
-    this.#changed = true;
+    this.invalidate();
   }
 
-  resize(w: number, h: number, dpr: number): void {
-    this.#w = w;
-    this.#h = h;
-    this.#dpr = dpr;
-    fitCanvas(this.#canvas, this.#ctx, w, h, dpr);
-    this.#changed = true;
+  /** Only a new column (invalidate() in #push) or a resize redraws, not every store version. */
+  protected override changed(): boolean {
+    return false;
   }
 
-  draw(): void {
-    if (!this.#changed) return;
-    this.#changed = false;
-    const ctx = this.#ctx;
-    const w = this.#w;
-    const h = this.#h;
-    if (w < 10 || h < 10) return;
+  protected paint(ctx: CanvasRenderingContext2D, w: number, h: number, dpr: number): void {
     ctx.fillStyle = THEME.plot;
     ctx.fillRect(0, 0, w, h);
     const x0 = M.left;
@@ -147,12 +129,12 @@ export class SpectrogramRenderer implements Renderer {
     ctx.font = THEME.font;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    ctx.lineWidth = 1 / this.#dpr;
+    ctx.lineWidth = 1 / dpr;
     // decades first, then the 2s and 5s where there is room
     const placed: number[] = [];
     const ticks = freqTicks(20, fMax).sort((a, b) => Number(!/^10*$/.test(String(a / 10))) - Number(!/^10*$/.test(String(b / 10))));
     for (const f of ticks) {
-      const y = Math.round(fy.toX(f)) + 0.5 / this.#dpr;
+      const y = Math.round(fy.toX(f)) + 0.5 / dpr;
       if (placed.some((p) => Math.abs(p - y) < 16)) continue;
       placed.push(y);
       ctx.strokeStyle = "rgba(255,255,255,0.08)";

@@ -5,9 +5,9 @@
 // the log axis. The peak hold is kept here, in display time, so it falls
 // smoothly between meters. The filter cutoff is marked when the filter is on.
 import type { MeterStore } from "../lib/meterStore";
-import { fitCanvas, type Renderer } from "./RenderLoop";
 import { DbScale, dbTicks, formatHz, freqTicks, LogFreqScale } from "./scales";
 import { PeakHold, spectrumBands } from "./spectrumData";
+import { StoreRenderer } from "./StoreRenderer";
 import { THEME } from "./theme";
 
 export type SpectrumMode = "bars" | "line";
@@ -16,15 +16,18 @@ const M = { left: 38, right: 10, top: 10, bottom: 22 };
 export const SPECTRUM_DB_MIN = -100;
 export const SPECTRUM_DB_MAX = 0;
 
-export class SpectrumRenderer implements Renderer {
-  #canvas: HTMLCanvasElement;
-  #ctx: CanvasRenderingContext2D;
-  #store: MeterStore;
-  #w = 0;
-  #h = 0;
-  #dpr = 1;
-  #version = -1;
-  #dirty = true;
+/** Starts a new path through the points (hz[i], db[i]), i < db.length. */
+function tracePath(ctx: CanvasRenderingContext2D, fx: LogFreqScale, dy: DbScale, hz: ArrayLike<number>, db: ArrayLike<number>): void {
+  ctx.beginPath();
+  for (let i = 0; i < db.length; i++) {
+    const x = fx.toX(hz[i]);
+    const y = dy.toY(db[i]);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  }
+}
+
+export class SpectrumRenderer extends StoreRenderer {
   #mode: SpectrumMode = "bars";
   #cutoff: number | null = null;
   #rate: number;
@@ -32,61 +35,48 @@ export class SpectrumRenderer implements Renderer {
   #holdActiveUntil = 0;
 
   constructor(canvas: HTMLCanvasElement, store: MeterStore, sampleRate: number) {
-    this.#canvas = canvas;
-    this.#ctx = canvas.getContext("2d", { alpha: false })!;
-    this.#store = store;
+    super(canvas, store);
     this.#rate = sampleRate;
   }
 
   setMode(mode: SpectrumMode): void {
     this.#mode = mode;
-    this.#dirty = true;
+    this.invalidate();
   }
 
   setCutoff(hz: number | null): void {
     this.#cutoff = hz;
-    this.#dirty = true;
+    this.invalidate();
   }
 
   setSampleRate(rate: number): void {
     if (rate !== this.#rate) {
       this.#rate = rate;
       this.#hold.reset();
-      this.#dirty = true;
+      this.invalidate();
     }
   }
 
   resetPeaks(): void {
     this.#hold.reset();
-    this.#dirty = true;
+    this.invalidate();
   }
 
-  resize(w: number, h: number, dpr: number): void {
-    this.#w = w;
-    this.#h = h;
-    this.#dpr = dpr;
-    fitCanvas(this.#canvas, this.#ctx, w, h, dpr);
-    this.#dirty = true;
+  /** A new meter, or a peak hold still falling. */
+  protected override changed(now: number): boolean {
+    return super.changed(now) || now <= this.#holdActiveUntil;
   }
 
-  draw(now: number): void {
-    const v = this.#store.version;
-    if (v === this.#version && !this.#dirty && now > this.#holdActiveUntil) return;
-    this.#version = v;
-    this.#dirty = false;
-    const ctx = this.#ctx;
-    const w = this.#w;
-    const h = this.#h;
-    if (w < 10 || h < 10) return;
+  protected paint(ctx: CanvasRenderingContext2D, w: number, h: number, dpr: number, now: number): void {
     const fMax = Math.min(20000, this.#rate / 2);
     const fx = new LogFreqScale(20, fMax, M.left, w - M.right);
     const dy = new DbScale(SPECTRUM_DB_MIN, SPECTRUM_DB_MAX, M.top, h - M.bottom);
 
     ctx.fillStyle = THEME.plot;
     ctx.fillRect(0, 0, w, h);
-    this.#grid(fx, dy);
+    this.#grid(ctx, w, h, dpr, fx, dy);
 
-    const bands = spectrumBands(this.#store.meter, this.#store.ready, this.#rate);
+    const bands = spectrumBands(this.store.meter, this.store.ready, this.#rate);
     if (bands) {
       const { db, hz } = bands;
       const floor = dy.y1;
@@ -109,13 +99,7 @@ export class SpectrumRenderer implements Renderer {
           if (x1 - x0 - gap > 0.2) ctx.fillRect(x0, y, x1 - x0 - gap, floor - y);
         }
       } else {
-        ctx.beginPath();
-        for (let i = 0; i < db.length; i++) {
-          const x = fx.toX(hz[i]);
-          const y = dy.toY(db[i]);
-          if (i === 0) ctx.moveTo(x, y);
-          else ctx.lineTo(x, y);
-        }
+        tracePath(ctx, fx, dy, hz, db);
         ctx.strokeStyle = THEME.trace;
         ctx.lineWidth = 1.5;
         ctx.stroke();
@@ -126,14 +110,7 @@ export class SpectrumRenderer implements Renderer {
         ctx.fill();
       }
       // peak hold
-      const held = this.#hold.update(db, now);
-      ctx.beginPath();
-      for (let i = 0; i < held.length; i++) {
-        const x = fx.toX(hz[i]);
-        const y = dy.toY(held[i]);
-        if (i === 0) ctx.moveTo(x, y);
-        else ctx.lineTo(x, y);
-      }
+      tracePath(ctx, fx, dy, hz, this.#hold.update(db, now));
       ctx.strokeStyle = THEME.peak;
       ctx.lineWidth = 1;
       ctx.stroke();
@@ -154,11 +131,8 @@ export class SpectrumRenderer implements Renderer {
     }
   }
 
-  #grid(fx: LogFreqScale, dy: DbScale): void {
-    const ctx = this.#ctx;
-    const w = this.#w;
-    const h = this.#h;
-    const px = 1 / this.#dpr;
+  #grid(ctx: CanvasRenderingContext2D, w: number, h: number, dpr: number, fx: LogFreqScale, dy: DbScale): void {
+    const px = 1 / dpr;
     ctx.font = THEME.font;
     ctx.lineWidth = px;
     ctx.textBaseline = "middle";

@@ -4,8 +4,7 @@
 // max1 ...) of the newest block. Each pixel column takes the extremes of the
 // pairs that fall into it, so the envelope never hides a peak however many
 // points arrive; a column narrower than one pair draws at least 1 px.
-import type { MeterStore } from "../lib/meterStore";
-import { fitCanvas, type Renderer } from "./RenderLoop";
+import { StoreRenderer } from "./StoreRenderer";
 import { THEME } from "./theme";
 
 const M = { left: 38, right: 10, top: 8, bottom: 8 };
@@ -32,43 +31,13 @@ export function envelopeColumns(pairs: ArrayLike<number>, columns: number): Floa
   return out;
 }
 
-export class WaveformRenderer implements Renderer {
-  #canvas: HTMLCanvasElement;
-  #ctx: CanvasRenderingContext2D;
-  #store: MeterStore;
-  #w = 0;
-  #h = 0;
-  #dpr = 1;
-  #version = -1;
-  #dirty = true;
-
-  constructor(canvas: HTMLCanvasElement, store: MeterStore) {
-    this.#canvas = canvas;
-    this.#ctx = canvas.getContext("2d", { alpha: false })!;
-    this.#store = store;
-  }
-
-  resize(w: number, h: number, dpr: number): void {
-    this.#w = w;
-    this.#h = h;
-    this.#dpr = dpr;
-    fitCanvas(this.#canvas, this.#ctx, w, h, dpr);
-    this.#dirty = true;
-  }
-
-  draw(): void {
-    if (this.#store.version === this.#version && !this.#dirty) return;
-    this.#version = this.#store.version;
-    this.#dirty = false;
-    const ctx = this.#ctx;
-    const w = this.#w;
-    const h = this.#h;
-    if (w < 10 || h < 10) return;
+export class WaveformRenderer extends StoreRenderer {
+  protected paint(ctx: CanvasRenderingContext2D, w: number, h: number, dpr: number): void {
     const top = M.top;
     const bottom = h - M.bottom;
     const mid = (top + bottom) / 2;
     const half = (bottom - top) / 2;
-    const px = 1 / this.#dpr;
+    const px = 1 / dpr;
     ctx.fillStyle = THEME.plot;
     ctx.fillRect(0, 0, w, h);
     ctx.lineWidth = px;
@@ -87,9 +56,9 @@ export class WaveformRenderer implements Renderer {
         ctx.fillText(label, M.left - 6, y);
       }
     }
-    const wf = this.#store.meter?.waveform;
+    const wf = this.store.meter?.waveform;
     if (!wf || wf.length < 2) return;
-    const cols = Math.max(1, Math.floor((w - M.left - M.right) * this.#dpr));
+    const cols = Math.max(1, Math.floor((w - M.left - M.right) * dpr));
     const env = envelopeColumns(wf, cols);
     ctx.fillStyle = THEME.wave;
     const colW = (w - M.left - M.right) / cols;
