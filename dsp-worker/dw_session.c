@@ -8,18 +8,25 @@
  * arrival order; waiting for the recorder's answer to rec_stop never blocks
  * audio: the answer is matched when it arrives, or timed out.
  *
- * Sends: meters, monitor audio and acks are droppable (non-blocking; a full
- * queue drops them and counts); events (ready, recording_saved, error) and
+ * Sends: monitor audio is droppable (non-blocking; a full queue drops it
+ * and counts); meters, acks, events (ready, recording_saved, error) and
  * session_closed are sent blocking with a bounded send timeout. Recording
  * appends are non-blocking into a deep send buffer; a full one fails the
  * recording (it is reported, never silent).
+ *
+ * Completions (docs/wire.md, "Flow control"): every message from the
+ * gateway is completed by exactly one answer, in arrival order: an audio
+ * chunk by its meter or an ack with its seq, session_open, session_init,
+ * session_params and record by an ack with the reply flag and the
+ * message's seq, session_close by session_closed. The gateway keeps at
+ * most two messages unanswered per worker, so these answers never fill
+ * the send queue and are never dropped.
  *
  * Flow control: the backlog is a leaky bucket of audio seconds that drains
  * at wall-clock speed and never goes below zero: a chunk that would bring
  * it over DSP_MAX_BACKLOG_SECONDS is dropped, counted, acked, and reported
  * with a too_fast error at most once a second. A capped meter rate is
- * measured in wall time; chunks without a meter are acked at least every
- * DW_ACK_INTERVAL_MS.
+ * measured in wall time; a chunk without a meter is acked at once.
  */
 #include "dw_session.h"
 
@@ -51,13 +58,13 @@
 #include "pyc_log.h"
 #include "pyc_wire.h"
 
-#define DW_ACK_INTERVAL_MS 50
 #define DW_TOO_FAST_INTERVAL_MS 1000
 #define DW_GW_SENDBUF 256
 #define DW_REC_SENDBUF 4096
 #define DW_MAX_PENDING 16
 #define DW_DRAIN_BATCH 64
 #define DW_LINGER_MS 50
+#define DW_REC_WAIT_MS 1000 /* after start, how long the hello waits for the recorder */
 
 typedef enum dw_wstate {
 	DW_W_IDLE = 0, /* waiting for session_open */
@@ -83,6 +90,8 @@ typedef struct worker {
 	atomic_int gw_adds, gw_rems, rec_adds, rec_rems;
 	int seen_gw_adds, seen_gw_rems, seen_rec_rems;
 	bool gw_up;
+	bool hello_due;      /* the gateway is (re)connected, no hello sent yet */
+	int64_t started_ns;
 
 	dw_wstate state;
 	char sid[PYC_SESSION_ID_MAX + 1];
@@ -99,9 +108,6 @@ typedef struct worker {
 	uint64_t dropped_chunks;
 	int64_t last_too_fast_ns;
 	int64_t last_meter_ns;
-	int64_t last_out_ns; /* last meter or ack */
-	bool ack_pending;
-	uint64_t unacked_seq;
 	uint64_t chunks;
 	uint64_t last_audio_seq;
 	uint64_t lost_chunks; /* gaps in the gateway's audio numbering */
@@ -233,11 +239,28 @@ static void send_error(worker *w, const char *code, const char *fmt, ...)
 	send_event(w, dw_error_json(code, msg));
 }
 
-static void send_ack(worker *w, uint64_t seq, int64_t now)
+/* Completes an audio chunk that gets no meter. */
+static void send_ack(worker *w, uint64_t seq)
 {
-	gw_send(w, PYC_MSG_ACK, seq, NULL, 0, true);
-	w->last_out_ns = now;
-	w->ack_pending = false;
+	gw_send(w, PYC_MSG_ACK, seq, NULL, 0, false);
+}
+
+/* Completes a message that was not handled as the session's audio (a
+ * command, or anything dropped as not for this session): an ack with the
+ * reply flag and the message's sid and seq. */
+static void send_done(worker *w, const pyc_wire_msg *m)
+{
+	nng_msg *a;
+	int rv;
+	if (pyc_wire_msg_new(&a, PYC_MSG_ACK, PYC_WIRE_F_REPLY, m->sid, m->seq, NULL, 0) !=
+	    PYC_OK)
+		return;
+	if ((rv = nng_sendmsg(w->gw, a, 0)) != 0) {
+		nng_msg_free(a);
+		w->send_drops++;
+		pyc_log(PYC_LOG_WARN, "session %.8s: ack of %s not sent: %s", m->sid,
+		    pyc_msg_type_name(m->type), nng_strerror(rv));
+	}
 }
 
 static void send_hello(worker *w)
@@ -589,10 +612,7 @@ static void maybe_meter(worker *w, uint64_t seq, int64_t now)
 	double rate = w->params.max_meter_rate;
 	if (rate > 0 && w->last_meter_ns != 0 &&
 	    (double) (now - w->last_meter_ns) < 1e9 / rate) {
-		w->unacked_seq = seq;
-		if (!w->ack_pending) {
-			w->ack_pending = true;
-		}
+		send_ack(w, seq);
 		return;
 	}
 	dw_meter mt;
@@ -601,7 +621,7 @@ static void maybe_meter(worker *w, uint64_t seq, int64_t now)
 	if (need > w->jcap) {
 		char *nb = realloc(w->jbuf, need);
 		if (nb == NULL) {
-			send_ack(w, seq, now);
+			send_ack(w, seq);
 			return;
 		}
 		w->jbuf = nb;
@@ -609,13 +629,11 @@ static void maybe_meter(worker *w, uint64_t seq, int64_t now)
 	}
 	size_t n = dw_meter_json(w->jbuf, w->jcap, seq, &mt);
 	if (n == 0) {
-		send_ack(w, seq, now);
+		send_ack(w, seq);
 		return;
 	}
-	gw_send(w, PYC_MSG_METER, seq, w->jbuf, n, true);
+	gw_send(w, PYC_MSG_METER, seq, w->jbuf, n, false);
 	w->last_meter_ns = now;
-	w->last_out_ns = now;
-	w->ack_pending = false;
 }
 
 static void on_audio(worker *w, const pyc_wire_msg *m)
@@ -639,7 +657,7 @@ static void on_audio(worker *w, const pyc_wire_msg *m)
 		send_error(w, "out_of_range",
 		    "audio chunk of %zu frames exceeds the limit of %d frames", frames,
 		    w->cfg->max_chunk_frames);
-		send_ack(w, m->seq, now);
+		send_ack(w, m->seq);
 		return;
 	}
 	/* Backlog: audio seconds ahead of the wall clock. */
@@ -661,7 +679,7 @@ static void on_audio(worker *w, const pyc_wire_msg *m)
 			    w->backlog_s, w->cfg->max_backlog_s,
 			    (unsigned long long) w->dropped_chunks);
 		}
-		send_ack(w, m->seq, now);
+		send_ack(w, m->seq);
 		return;
 	}
 	w->backlog_s += chunk_s;
@@ -670,7 +688,7 @@ static void on_audio(worker *w, const pyc_wire_msg *m)
 	rv = dw_pipeline_process(w->pl, m->payload, m->payload_len, w->out, &fo);
 	if (rv != PYC_OK) {
 		send_error(w, "bad_message", "audio chunk refused: %s", pyc_strerror(rv));
-		send_ack(w, m->seq, now);
+		send_ack(w, m->seq);
 		return;
 	}
 	size_t nbytes = out_bytes_le(w->out, fo * (size_t) ch);
@@ -704,6 +722,58 @@ static void on_record(worker *w, const pyc_wire_msg *m)
  * any recording, wait (bounded) for the recorder, then return. */
 static void finish(worker *w, const char *why, bool send_closed);
 
+/* Applies one message of the gateway; false if it is not completed here
+ * (audio completes itself with a meter or an ack, session_close with
+ * session_closed). */
+static bool apply_gw_msg(worker *w, const pyc_wire_msg *m)
+{
+	if (m->flags != 0) {
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "unexpected reply %s from the gateway, dropped",
+		    pyc_msg_type_name(m->type));
+		return true;
+	}
+	if (m->type == PYC_MSG_SESSION_OPEN) {
+		on_open(w, m);
+		return true;
+	}
+	if (w->state != DW_W_BUSY) {
+		pyc_log(PYC_LOG_WARN, "%s while %s, dropped", pyc_msg_type_name(m->type),
+		    wstate_names[w->state]);
+		return true;
+	}
+	if (strcmp(m->sid, w->sid) != 0) {
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "%s for session %.8s on %.8s's worker, dropped",
+		    pyc_msg_type_name(m->type), m->sid, w->sid);
+		return true;
+	}
+	switch (m->type) {
+	case PYC_MSG_AUDIO:
+		on_audio(w, m);
+		return false;
+	case PYC_MSG_SESSION_INIT:
+		on_params(w, m, true);
+		return true;
+	case PYC_MSG_SESSION_PARAMS:
+		on_params(w, m, false);
+		return true;
+	case PYC_MSG_RECORD:
+		on_record(w, m);
+		return true;
+	case PYC_MSG_SESSION_CLOSE:
+		finish(w, "session closed", true);
+		return false;
+	default:
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "session %.8s: unexpected %s from the gateway, dropped",
+		    w->sid, pyc_msg_type_name(m->type));
+		return true;
+	}
+}
+
+/* Every message that decodes gets exactly one completion (module NOTES);
+ * one that does not cannot come from the gateway and gets none. */
 static void on_gw_msg(worker *w, nng_msg *msg)
 {
 	pyc_wire_msg m;
@@ -715,49 +785,8 @@ static void on_gw_msg(worker *w, nng_msg *msg)
 		    pyc_err_name(rv));
 		return;
 	}
-	if (m.flags != 0) {
-		w->bad_msgs++;
-		pyc_log(PYC_LOG_WARN, "unexpected reply %s from the gateway, dropped",
-		    pyc_msg_type_name(m.type));
-		return;
-	}
-	if (m.type == PYC_MSG_SESSION_OPEN) {
-		on_open(w, &m);
-		return;
-	}
-	if (w->state != DW_W_BUSY) {
-		pyc_log(PYC_LOG_WARN, "%s while %s, dropped", pyc_msg_type_name(m.type),
-		    wstate_names[w->state]);
-		return;
-	}
-	if (strcmp(m.sid, w->sid) != 0) {
-		w->bad_msgs++;
-		pyc_log(PYC_LOG_WARN, "%s for session %.8s on %.8s's worker, dropped",
-		    pyc_msg_type_name(m.type), m.sid, w->sid);
-		return;
-	}
-	switch (m.type) {
-	case PYC_MSG_AUDIO:
-		on_audio(w, &m);
-		break;
-	case PYC_MSG_SESSION_INIT:
-		on_params(w, &m, true);
-		break;
-	case PYC_MSG_SESSION_PARAMS:
-		on_params(w, &m, false);
-		break;
-	case PYC_MSG_RECORD:
-		on_record(w, &m);
-		break;
-	case PYC_MSG_SESSION_CLOSE:
-		finish(w, "session closed", true);
-		break;
-	default:
-		w->bad_msgs++;
-		pyc_log(PYC_LOG_WARN, "session %.8s: unexpected %s from the gateway, dropped",
-		    w->sid, pyc_msg_type_name(m.type));
-		break;
-	}
+	if (apply_gw_msg(w, &m))
+		send_done(w, &m);
 }
 
 static void drain_rec(worker *w)
@@ -974,6 +1003,7 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 	if (open_sockets(w) != 0)
 		goto out;
 	host_note(w, "idle");
+	w->started_ns = now_ns();
 
 	code = 0;
 	for (;;) {
@@ -997,10 +1027,24 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 		if (adds != w->seen_gw_adds) {
 			w->seen_gw_adds = adds;
 			w->gw_up = true;
-			if (w->state == DW_W_IDLE)
-				send_hello(w);
+			w->hello_due = true;
 		}
 		check_rec_pipe(w);
+		/* A fresh worker offers itself once it can also reach the
+		 * recorder (or after DW_REC_WAIT_MS without it), so a session's
+		 * first start_record does not find the recorder pipe still
+		 * being dialled. */
+		int64_t now0 = now_ns();
+		bool rec_up = atomic_load(&w->rec_adds) - atomic_load(&w->rec_rems) > 0;
+		bool hello_waits = false;
+		if (w->hello_due && w->state == DW_W_IDLE) {
+			if (rec_up || now0 - w->started_ns >= DW_REC_WAIT_MS * 1000000LL) {
+				send_hello(w);
+				w->hello_due = false;
+			} else {
+				hello_waits = true;
+			}
+		}
 
 		for (int i = 0; i < DW_DRAIN_BATCH && w->state != DW_W_CLOSING; i++) {
 			nng_msg *msg;
@@ -1016,15 +1060,10 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 		int64_t now = now_ns();
 		rec_timeouts(w, now);
 		int timeout_ms = 1000;
-		if (w->ack_pending) {
-			int64_t due = w->last_out_ns + DW_ACK_INTERVAL_MS * 1000000LL;
-			if (now >= due) {
-				send_ack(w, w->unacked_seq, now);
-			} else {
-				int t = (int) ((due - now) / 1000000) + 1;
-				if (t < timeout_ms)
-					timeout_ms = t;
-			}
+		if (hello_waits) {
+			int t = (int) ((w->started_ns + DW_REC_WAIT_MS * 1000000LL - now) / 1000000) + 1;
+			if (t < timeout_ms)
+				timeout_ms = t < 1 ? 1 : t;
 		}
 		if (w->npend > 0) {
 			int64_t t = (w->pend[0].deadline_ns - now) / 1000000 + 1;

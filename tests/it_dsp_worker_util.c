@@ -116,6 +116,11 @@ static int recv_one(fgw *g, fmsg *out, int timeout_ms)
 		fmsg_free(out);
 		return 0;
 	}
+	if (out->m.type == PYC_MSG_ACK && (out->m.flags & PYC_WIRE_F_REPLY)) {
+		g->cmd_acks++;
+		fmsg_free(out);
+		return 0;
+	}
 	if (out->m.type == PYC_MSG_METER || out->m.type == PYC_MSG_ACK) {
 		int i;
 		for (i = 0; i < g->nans; i++)
