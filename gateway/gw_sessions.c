@@ -4,7 +4,12 @@
  *
  * NOTES: sessions live in a hash table by id (FNV-1a, chained) and in a
  * list for the timer pass. Messages to a worker go out on its pipe in the
- * client's order (gw_workers keeps each pipe's queue). A session ends in two steps:
+ * client's order through the session's own queue: at most GW_PIPE_WINDOW
+ * of them are on their way to the worker at once (nng's polyamorous socket
+ * drops beyond two per pipe, gw_workers.h), and the worker completes each
+ * one, in order, with exactly one meter or ack (session_close with
+ * session_closed); each completion lets the next one go (docs/wire.md,
+ * "Flow control"). A session ends in two steps:
  * session_close to its worker, then (on session_closed, the pipe going
  * away, or REQUEST_TIMEOUT_MS) session_ended to the recorder, sent by
  * gw_recorder's own thread. A connection that arrives for a session that is
@@ -37,7 +42,6 @@
 typedef struct sent {
 	uint64_t seq;
 	int64_t t;
-	uint32_t bytes;
 } sent;
 
 typedef struct pending_ev {
@@ -62,8 +66,11 @@ struct gw_session {
 	int64_t lease_deadline, next_lease_try;
 	int64_t last_no_worker_note;
 
-	uint64_t seq_sent, seq_acked;
-	uint64_t inflight_bytes;
+	uint64_t seq_sent; /* audio chunks numbered so far */
+	nng_msg *outq[GW_OUT_QUEUE]; /* waiting for the window, in order */
+	int oq_head, oq_len;
+	size_t oq_bytes;
+	int inflight; /* sent to the worker, not completed yet */
 	bool paused, dropping;
 	int64_t paused_since;
 	sent ring[RING];
@@ -123,6 +130,18 @@ void gw_sessions_set_io(gw_sessions *r, struct gw_workers *w, struct gw_ws *ws)
 	r->ws = ws;
 }
 
+static void outq_clear(gw_session *s)
+{
+	while (s->oq_len > 0) {
+		nng_msg_free(s->outq[s->oq_head]);
+		s->oq_head = (s->oq_head + 1) % GW_OUT_QUEUE;
+		s->oq_len--;
+	}
+	s->oq_head = 0;
+	s->oq_bytes = 0;
+	s->inflight = 0;
+}
+
 static void pending_clear(gw_session *s)
 {
 	for (int i = 0; i < s->n_pending; i++)
@@ -144,6 +163,7 @@ static void session_free(gw_sessions *r, gw_session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	pending_clear(s);
+	outq_clear(s);
 	r->count--;
 	atomic_store_explicit(&gw_stats.sessions, r->count, memory_order_relaxed);
 	free(s);
@@ -199,14 +219,42 @@ static void send_error(gw_session *s, const char *code, const char *message)
 
 /* ---- to the worker ---- */
 
-/* Sends msg to the session's worker, in order; takes msg. */
-static void to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
+/* Sends what the window allows from the session's queue. A full nng send
+ * buffer (PYC_EAGAIN) leaves the rest for the next completion or tick; a
+ * pipe that is gone is reported by gw_workers soon. */
+static void pump(gw_sessions *r, gw_session *s)
+{
+	while (s->pipe != 0 && s->inflight < GW_PIPE_WINDOW && s->oq_len > 0) {
+		nng_msg *msg = s->outq[s->oq_head];
+		size_t len = nng_msg_len(msg);
+		if (gw_workers_send(r->workers, s->pipe, msg) != PYC_OK)
+			return;
+		s->oq_head = (s->oq_head + 1) % GW_OUT_QUEUE;
+		s->oq_len--;
+		s->oq_bytes -= len;
+		s->inflight++;
+	}
+}
+
+/* Queues msg for the session's worker, in order; takes msg. false if it
+ * was dropped (no worker, or the queue is full). */
+static bool to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
 {
 	if (s->pipe == 0) {
 		nng_msg_free(msg);
-		return;
+		return false;
 	}
-	gw_workers_send(r->workers, s->pipe, msg);
+	if (s->oq_len == GW_OUT_QUEUE) {
+		pyc_log(PYC_LOG_WARN, "session %s: %d messages wait for the worker, one dropped",
+		    s->sid, s->oq_len);
+		nng_msg_free(msg);
+		return false;
+	}
+	s->outq[(s->oq_head + s->oq_len) % GW_OUT_QUEUE] = msg;
+	s->oq_len++;
+	s->oq_bytes += nng_msg_len(msg);
+	pump(r, s);
+	return true;
 }
 
 static void send_params(gw_sessions *r, gw_session *s, unsigned type, const pyc_params *p)
@@ -240,10 +288,10 @@ static void send_record(gw_sessions *r, gw_session *s, int start)
 	send_simple(r, s, PYC_MSG_RECORD, &b, 1, s->seq_sent);
 }
 
+/* The worker changed: what waited for the old one is dropped. */
 static void flow_reset(gw_session *s)
 {
-	s->seq_acked = s->seq_sent;
-	s->inflight_bytes = 0;
+	outq_clear(s);
 	s->dropping = false;
 	if (s->paused) {
 		s->paused = false;
@@ -293,8 +341,8 @@ static void session_reset(gw_session *s)
 	s->lease_deadline = 0;
 	s->next_lease_try = 0;
 	s->last_no_worker_note = 0;
-	s->seq_sent = s->seq_acked = 0;
-	s->inflight_bytes = 0;
+	s->seq_sent = 0;
+	outq_clear(s);
 	s->paused = s->dropping = false;
 }
 
@@ -459,23 +507,26 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 	int64_t now;
 	if (len == 0 || s->closing)
 		return;
-	if (s->pipe == 0 || s->dropping || s->seq_sent - s->seq_acked >= RING - 1) {
+	if (s->pipe == 0 || s->dropping || s->oq_len >= GW_OUT_QUEUE_AUDIO) {
 		atomic_fetch_add_explicit(&gw_stats.chunks_dropped, 1, memory_order_relaxed);
 		return;
 	}
 	now = gw_now_us();
+	nng_msg *msg;
+	if (pyc_wire_msg_new(&msg, PYC_MSG_AUDIO, 0, s->sid, s->seq_sent + 1, data, len) !=
+	    PYC_OK) {
+		atomic_fetch_add_explicit(&gw_stats.chunks_dropped, 1, memory_order_relaxed);
+		return;
+	}
 	uint64_t seq = ++s->seq_sent;
 	sent *e = &s->ring[seq % RING];
 	e->seq = seq;
 	e->t = now;
-	e->bytes = (uint32_t) len;
-	s->inflight_bytes += len;
-	send_simple(r, s, PYC_MSG_AUDIO, data, len, seq);
+	to_worker(r, s, msg);
 	atomic_fetch_add_explicit(&gw_stats.chunks, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&gw_stats.audio_bytes, len, memory_order_relaxed);
 	if (!s->paused && s->conn != NULL &&
-	    (s->seq_sent - s->seq_acked >= GW_WINDOW_CHUNKS ||
-		s->inflight_bytes >= GW_WINDOW_BYTES)) {
+	    (s->oq_len >= GW_WINDOW_CHUNKS || s->oq_bytes >= GW_WINDOW_BYTES)) {
 		s->paused = true;
 		s->paused_since = now;
 		gw_conn_rx_pause(s->conn, true);
@@ -484,20 +535,20 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 
 /* ---- from the worker ---- */
 
-static void acked(gw_session *s, uint64_t seq, bool meter, int64_t now)
+/* A meter or an ack: the worker completed the oldest message in flight.
+ * For a meter, seq is the chunk it was computed after (latency). */
+static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, int64_t now)
 {
-	if (meter && seq > 0 && s->ring[seq % RING].seq == seq && seq > s->seq_acked)
+	if (meter && seq > 0 && s->ring[seq % RING].seq == seq) {
 		gw_metrics_latency((uint64_t) (now - s->ring[seq % RING].t));
-	if (seq <= s->seq_acked || seq > s->seq_sent)
-		return;
-	for (uint64_t q = s->seq_acked + 1; q <= seq; q++) {
-		sent *e = &s->ring[q % RING];
-		if (e->seq == q && s->inflight_bytes >= e->bytes)
-			s->inflight_bytes -= e->bytes;
+		s->ring[seq % RING].seq = 0;
 	}
-	s->seq_acked = seq;
-	uint64_t chunks = s->seq_sent - s->seq_acked;
-	bool low = chunks <= GW_WINDOW_CHUNKS / 2 && s->inflight_bytes <= GW_WINDOW_BYTES / 2;
+	if (s->inflight > 0)
+		s->inflight--;
+	else
+		pyc_log(PYC_LOG_DEBUG, "session %s: completion with nothing in flight", s->sid);
+	pump(r, s);
+	bool low = s->oq_len <= GW_WINDOW_CHUNKS / 2 && s->oq_bytes <= GW_WINDOW_BYTES / 2;
 	if (s->paused && low) {
 		s->paused = false;
 		if (s->conn != NULL)
@@ -544,14 +595,14 @@ static void on_worker_msg(void *arg, uint32_t pipe, nng_msg *msg, const pyc_wire
 	switch (m->type) {
 	case PYC_MSG_METER:
 		now = gw_now_us();
-		acked(s, m->seq, true, now);
+		completed(r, s, m->seq, true, now);
 		if (s->conn != NULL)
 			gw_conn_send_meter(s->conn, msg, m->payload, m->payload_len);
 		else
 			nng_msg_free(msg);
 		return;
 	case PYC_MSG_ACK:
-		acked(s, m->seq, false, 0);
+		completed(r, s, m->seq, false, 0);
 		break;
 	case PYC_MSG_EVENT:
 		atomic_fetch_add_explicit(&gw_stats.events, 1, memory_order_relaxed);
@@ -629,6 +680,8 @@ void gw_sessions_tick(gw_sessions *r)
 	gw_session *s = r->all;
 	while (s != NULL) {
 		gw_session *next = s->next;
+		if (s->pipe != 0 && s->oq_len > 0)
+			pump(r, s); /* after nng's send buffer was full */
 		if (s->closing) {
 			if (s->close_deadline != 0 && now >= s->close_deadline) {
 				pyc_log(PYC_LOG_WARN, "session %s: worker did not confirm the close in time",

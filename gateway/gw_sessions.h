@@ -10,10 +10,13 @@
  * against the session's current pipe, so a dead worker's late messages
  * are ignored.
  *
- * Flow control: in flight = last audio chunk sent - last chunk the worker
- * acknowledged (a meter's or an ack's seq). Above a window the client's
- * reads are paused; paused longer than a bound, the client gets too_fast
- * and its audio is dropped until the worker catches up.
+ * Flow control: every message for the worker (commands and audio, in the
+ * client's order) goes through the session's queue; at most
+ * GW_PIPE_WINDOW are sent and not yet completed by the worker (a meter or
+ * an ack each, docs/wire.md). When the queue holds GW_WINDOW_CHUNKS
+ * messages or GW_WINDOW_BYTES bytes the client's reads are paused; paused
+ * longer than a bound, the client gets too_fast and its audio is dropped
+ * until the queue is half empty.
  */
 #ifndef GW_SESSIONS_H
 #define GW_SESSIONS_H
@@ -24,8 +27,10 @@
 #include "pyc_config.h"
 #include "pyc_err.h"
 
-#define GW_WINDOW_CHUNKS 64           /* audio chunks in flight before reads pause */
-#define GW_WINDOW_BYTES (128 * 1024)  /* audio bytes in flight before reads pause */
+#define GW_WINDOW_CHUNKS 64           /* messages queued before reads pause */
+#define GW_WINDOW_BYTES (128 * 1024)  /* bytes queued before reads pause */
+#define GW_OUT_QUEUE 256              /* messages queued for the worker at most */
+#define GW_OUT_QUEUE_AUDIO 192        /* audio is dropped beyond (room for commands) */
 #define GW_PAUSE_MAX_US 2000000       /* paused longer than this: too_fast */
 #define GW_LEASE_WAIT_US 10000000     /* how long a session waits for a worker */
 #define GW_PENDING_EVENTS 64          /* events kept for a session in grace */

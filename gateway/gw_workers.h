@@ -1,23 +1,15 @@
 /* gw_workers.h - the gateway's side of the workers socket: hosts, idle
- * workers, leases, and the ordered channel to each session's worker.
+ * workers, leases, and sending to a session's worker.
  *
- * NOTES: docs/wire.md has the gateway listen at WORKER_LISTEN_URL for
- * pair1 peers (every dsp-worker host and worker process dials it). The
- * gateway speaks that wire itself instead of through an nng pair1
- * polyamorous socket: nng's polyamorous mode keeps two messages queued per
- * pipe and silently drops the rest, which loses audio chunks whenever a
- * worker's pipe is a little slow (seen in the whole-system tests). Here
- * each peer connection has its own unbounded, ordered send queue written
- * as the socket accepts it, so nothing is dropped; a connection whose
- * queue grows past GW_WORKERS_MAX_QUEUED bytes is closed as broken. The
- * bytes on the wire are those of nng's pair1 over ipc:// or tcp:// (SP
- * header exchange, length-prefixed frames, the pair1 hop-count header),
- * so the peers keep using nng unchanged.
- *
- * Everything runs on the lws thread: the listening socket and every peer
- * connection are descriptors served by the lws loop (gw_ws_adopt), and
- * messages are handed to the registry as they are read: no thread, no
- * queue, no wake-up between receiving and forwarding.
+ * NOTES: docs/wire.md has the gateway listen at WORKER_LISTEN_URL on an
+ * nng pair1 polyamorous socket (every dsp-worker host and worker process
+ * dials it). Messages arrive on nng's threads; they are handed to the lws
+ * thread through a mutex-protected bounded queue and lws_cancel_service,
+ * and everything reported to ops runs on the lws thread. nng's
+ * polyamorous mode keeps two messages queued per pipe and drops what does
+ * not fit, so callers must keep at most GW_PIPE_WINDOW messages
+ * unacknowledged per pipe (gw_sessions.c does, docs/wire.md "Flow
+ * control").
  */
 #ifndef GW_WORKERS_H
 #define GW_WORKERS_H
@@ -29,7 +21,20 @@
 #include "pyc_err.h"
 #include "pyc_wire.h"
 
-#define GW_WORKERS_MAX_QUEUED (64u * 1024u * 1024u)
+/* nng 1.5.2's pair1 polyamorous socket gives each pipe a send queue of 2
+ * messages (pair1_poly.c: nni_msgq_init(&p->send_queue, 2)) and drops a
+ * message that does not fit (nni_msgq_tryput). At most this many
+ * messages to one worker may be unacknowledged at any time. */
+#define GW_PIPE_WINDOW 2
+
+/* Worker messages waiting for the lws thread; when full, nng is not asked
+ * for more until the lws thread has drained half (back-pressure through
+ * nng to the workers; nothing is dropped). */
+#define GW_WORKERS_RECV_QUEUE 4096
+
+/* nng's send buffer of the socket (its maximum): sends from the lws
+ * thread are non-blocking and must not find it full. */
+#define GW_WORKERS_SENDBUF 8192
 
 typedef struct gw_workers gw_workers;
 struct gw_ws;
@@ -42,18 +47,18 @@ typedef struct gw_workers_ops {
 	void (*gone)(void *arg, uint32_t pipe);
 } gw_workers_ops;
 
-/* Listens at url (ipc://PATH, tcp://HOST:PORT, tcp4://, tcp6://) in ws's
- * loop; messages and removals go to ops with arg. On success *out belongs
- * to the caller (gw_workers_destroy). */
+/* Listens at url (ipc://PATH, tcp://HOST:PORT, ...) with nng; messages
+ * and removals are reported to ops with arg on ws's lws thread. On
+ * success *out belongs to the caller (gw_workers_destroy). */
 pyc_err gw_workers_create(gw_workers **out, const char *url, struct gw_ws *ws,
     const gw_workers_ops *ops, void *arg);
 
-/* Shutdown, step 1: from now on nothing is reported to ops (the lws
- * context is about to close every descriptor). */
+/* Shutdown, step 1: closes the socket (every worker sees the gateway go)
+ * and from now on nothing is reported to ops. */
 void gw_workers_stop(gw_workers *w);
 
-/* Shutdown, step 2, after the lws context is gone: frees what is left
- * and removes the ipc socket file. Accepts NULL. */
+/* Shutdown, step 2, after the lws context is gone: frees what is left.
+ * Accepts NULL. */
 void gw_workers_destroy(gw_workers *w);
 
 /* Takes an idle worker of the host with the most free capacity.
@@ -64,8 +69,10 @@ pyc_err gw_workers_lease(gw_workers *w, uint32_t *pipe);
 /* The session is done with a leased pipe. */
 void gw_workers_release(gw_workers *w, uint32_t pipe);
 
-/* Queues msg for pipe, in order. The message is freed in every case
- * (PYC_ECLOSED if the pipe is gone). */
+/* Sends msg to pipe without blocking. On PYC_OK nng owns msg; on error
+ * it stays with the caller: PYC_EAGAIN if nng's send buffer is full (try
+ * again later), PYC_ECLOSED if the pipe is gone. The caller keeps to
+ * GW_PIPE_WINDOW. */
 pyc_err gw_workers_send(gw_workers *w, uint32_t pipe, nng_msg *msg);
 
 #endif /* GW_WORKERS_H */

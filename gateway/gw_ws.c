@@ -73,6 +73,8 @@ struct gw_ws {
 	lws_retry_bo_t retry;
 	gw_conn *conns;
 	int n_conns;
+	void (*wake_fn)(void *arg);
+	void *wake_arg;
 };
 
 typedef struct pss {
@@ -468,6 +470,13 @@ static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, voi
 	gw_conn *c = p != NULL ? p->c : NULL;
 
 	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* gw_ws_wake from another thread (lws broadcasts it to the
+		 * protocol, no connection) */
+		if (ws != NULL && ws->wake_fn != NULL)
+			ws->wake_fn(ws->wake_arg);
+		return 0;
+
 	case LWS_CALLBACK_HTTP:
 		/* a plain HTTP request on the WebSocket port */
 		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
@@ -527,57 +536,21 @@ static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, voi
 	}
 }
 
-/* ---- adopted descriptors ---- */
+/* ---- waking from other threads ---- */
 
-static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
+void gw_ws_set_wake(gw_ws *ws, void (*fn)(void *arg), void *arg)
 {
-	void *obj = lws_get_opaque_user_data(wsi);
-	const gw_fd_ops *ops = obj != NULL ? *(const gw_fd_ops *const *) obj : NULL;
-	(void) user;
-	(void) in;
-	(void) len;
-	if (ops == NULL)
-		return 0;
-	switch (reason) {
-	case LWS_CALLBACK_RAW_RX_FILE:
-		return ops->readable(obj) < 0 ? -1 : 0;
-	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
-		return ops->writable(obj) < 0 ? -1 : 0;
-	case LWS_CALLBACK_RAW_CLOSE_FILE:
-		lws_set_opaque_user_data(wsi, NULL);
-		ops->closed(obj);
-		return 0;
-	default:
-		return 0;
-	}
+	ws->wake_fn = fn;
+	ws->wake_arg = arg;
 }
 
-gw_fd *gw_ws_adopt(gw_ws *ws, int fd, void *obj)
+void gw_ws_wake(gw_ws *ws)
 {
-	lws_adopt_desc_t ad;
-	memset(&ad, 0, sizeof(ad));
-	ad.vh = lws_get_vhost_by_name(ws->ctx, "pycoustics");
-	ad.type = LWS_ADOPT_RAW_FILE_DESC;
-	ad.fd.filefd = fd;
-	ad.vh_prot_name = "pycoustics-raw";
-	ad.opaque = obj;
-	return (gw_fd *) lws_adopt_descriptor_vhost_via_info(&ad);
-}
-
-void gw_ws_fd_want_write(gw_fd *h)
-{
-	lws_callback_on_writable((struct lws *) h);
-}
-
-void gw_ws_fd_close(gw_fd *h)
-{
-	lws_set_timeout((struct lws *) h, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+	lws_cancel_service(ws->ctx);
 }
 
 static struct lws_protocols protocols[] = {
 	{"pycoustics-audio", callback_audio, sizeof(pss), RX_BUFFER, 0, NULL, 0},
-	{"pycoustics-raw", callback_raw, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

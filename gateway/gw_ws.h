@@ -42,27 +42,16 @@ void gw_ws_service(gw_ws *ws);
 /* Live connections. */
 int gw_ws_connections(gw_ws *ws);
 
-/* ---- other descriptors served by the same loop (the worker socket) ---- */
+/* ---- waking the loop from another thread (the worker socket) ---- */
 
-/* Callbacks for an adopted descriptor. The object given to gw_ws_adopt
- * must start with a pointer to its gw_fd_ops. */
-typedef struct gw_fd_ops {
-	int (*readable)(void *obj); /* < 0: close the descriptor */
-	int (*writable)(void *obj); /* < 0: close the descriptor */
-	void (*closed)(void *obj);  /* called once; the callee closes the fd */
-} gw_fd_ops;
+/* fn(arg) runs on the lws thread after gw_ws_wake (in
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED); NULL stops it. Call on the lws
+ * thread or before the loop runs. */
+void gw_ws_set_wake(gw_ws *ws, void (*fn)(void *arg), void *arg);
 
-typedef struct gw_fd gw_fd;
-
-/* Serves fd (non-blocking) in the lws loop; obj starts with a
- * const gw_fd_ops *. NULL on failure (the caller still owns fd). */
-gw_fd *gw_ws_adopt(gw_ws *ws, int fd, void *obj);
-
-/* Asks for one writable callback. */
-void gw_ws_fd_want_write(gw_fd *h);
-
-/* Closes the descriptor from outside its callbacks (closed follows). */
-void gw_ws_fd_close(gw_fd *h);
+/* Any thread: makes the loop call the wake function soon
+ * (lws_cancel_service). */
+void gw_ws_wake(gw_ws *ws);
 
 /* ---- used by the registry, on the lws thread ---- */
 

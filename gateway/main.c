@@ -3,14 +3,15 @@
  *
  * NOTES: the order matters. The recorder client comes first (sessions
  * tell it when they end), then the registry, the WebSocket context (whose
- * loop also serves the worker socket), the worker socket, and HTTP last, so
- * nothing public answers before the rest is ready. On a signal the
+ * loop also handles what the worker socket received), the worker socket,
+ * and HTTP last, so nothing public answers before the rest is ready. On a signal the
  * sessions are ended (session_close to every worker, so recordings are
  * finalised), the loop keeps running until the workers confirmed or
  * REQUEST_TIMEOUT_MS passed, and the modules are destroyed in reverse.
  * The signal handler only sets a flag; the loop sees it within GW_TICK_US.
- * Everything but HTTP (MHD's threads) and the recorder client's notice
- * thread runs on this thread: WebSocket clients and worker pipes alike.
+ * Everything but HTTP (MHD's threads), the recorder client's notice
+ * thread and nng's own threads runs on this thread: WebSocket clients and
+ * worker messages alike (nng hands them over, gw_workers.c).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -97,8 +98,8 @@ int main(int argc, char **argv)
 	code = 0;
 out:
 	gw_http_destroy(http);
-	gw_workers_stop(workers);
-	gw_ws_destroy(ws); /* closes every connection and worker pipe */
+	gw_workers_stop(workers); /* closes the worker socket */
+	gw_ws_destroy(ws);        /* closes every connection */
 	gw_workers_destroy(workers);
 	gw_sessions_destroy(reg);
 	gw_recorder_destroy(rec);
