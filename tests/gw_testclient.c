@@ -259,6 +259,12 @@ int gw_tc_queue_binary(gw_tc *c, const void *data, size_t len)
 	return 0;
 }
 
+int gw_tc_queue_text(gw_tc *c, const char *text)
+{
+	enqueue(c, text, strlen(text), LWS_WRITE_TEXT);
+	return 0;
+}
+
 int gw_tc_send_fragmented(gw_tc *c, bool binary, const void *data, size_t len, size_t frag)
 {
 	const char *p = data;

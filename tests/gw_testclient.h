@@ -31,6 +31,7 @@ int gw_tc_send_binary(gw_tc *c, const void *data, size_t len);
 int gw_tc_send_fragmented(gw_tc *c, bool binary, const void *data, size_t len, size_t frag);
 /* Queues without waiting (written while the client is served). */
 int gw_tc_queue_binary(gw_tc *c, const void *data, size_t len);
+int gw_tc_queue_text(gw_tc *c, const char *text);
 
 /* Serves the connection for about ms milliseconds. */
 void gw_tc_service(gw_tc *c, int ms);

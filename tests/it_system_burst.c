@@ -1,0 +1,163 @@
+/* it_system_burst.c - a client that sends everything at once: commands and
+ * audio back-to-back with no pacing must reach the worker whole and in
+ * order.
+ *
+ * NOTES: the gateway keeps at most two messages unanswered per worker
+ * (nng's polyamorous socket drops beyond that, docs/wire.md "Flow
+ * control"); the rest waits in the session's queue. These tests queue
+ * the whole exchange in the client before serving it, so everything
+ * arrives at the gateway in a few reads, and then check that every chunk
+ * was analysed (the last meter's seq is the last chunk) and recorded
+ * (the file holds exactly the samples sent, in order). Default parameters
+ * (gain 0 dB, filter off) leave the samples unchanged.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "it_system_util.h"
+
+#define FRAMES 960
+#define CH 2
+
+static sys S;
+
+static void mksid(char *sid, size_t cap, const char *tag)
+{
+	static int n;
+	snprintf(sid, cap, "%s-%d-%lld", tag, ++n, pyc_now_ms() % 1000000);
+}
+
+/* Reads what the client gets until a meter with seq want arrived (older
+ * meters may be replaced by newer ones on the way; the newest always
+ * arrives) and nsaved recording_saved events, whose filenames go to
+ * fname[]. Fails on an error event. */
+static void collect(gw_tc *c, double want, int nsaved, char fname[][160])
+{
+	double seq = 0;
+	int saved = 0;
+	long long end = pyc_now_ms() + 15000;
+	while ((seq < want || saved < nsaved) && pyc_now_ms() < end) {
+		char type[32] = "";
+		char *m = gw_tc_recv_text(c, 1000);
+		if (m == NULL)
+			continue;
+		ck_assert(json_str(m, "type", type, sizeof(type)));
+		ck_assert_msg(strcmp(type, "error") != 0, "error: %s", m);
+		if (strcmp(type, "meter") == 0) {
+			double s;
+			ck_assert(json_num(m, "seq", &s));
+			ck_assert_msg(s > seq, "meter %.0f after %.0f", s, seq);
+			seq = s;
+		} else if (strcmp(type, "recording_saved") == 0) {
+			ck_assert_int_lt(saved, nsaved);
+			ck_assert(json_str(m, "filename", fname[saved], 160));
+			saved++;
+		}
+		free(m);
+	}
+	ck_assert_msg(seq == want, "last meter seq %.0f, want %.0f", seq, want);
+	ck_assert_int_eq(saved, nsaved);
+}
+
+static void expect_file(const char *fname, const int16_t *want, size_t chunks)
+{
+	char path[256];
+	gw_http_resp r;
+	int rate, ch;
+	size_t dlen;
+	snprintf(path, sizeof(path), "/recordings/%s", fname);
+	ck_assert_int_eq(sys_http(&S, "GET", path, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	const uint8_t *d = wav_data(r.body, r.body_len, &rate, &ch, &dlen);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(rate, 48000);
+	ck_assert_int_eq(ch, CH);
+	ck_assert_uint_eq(dlen, chunks * FRAMES * CH * sizeof(int16_t));
+	ck_assert_msg(memcmp(d, want, dlen) == 0, "%s: not the samples sent", fname);
+	gw_http_free(&r);
+}
+
+START_TEST(test_system_burst_all_chunks_recorded)
+{
+	const int n = 40;
+	char sid[64], fname[1][160];
+	uint32_t seed = 11;
+	int16_t *all = malloc((size_t) n * FRAMES * CH * sizeof(int16_t));
+	ck_assert_ptr_nonnull(all);
+	mksid(sid, sizeof(sid), "burst");
+	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
+	ck_assert_ptr_nonnull(c);
+	gw_tc_queue_text(c, "{\"action\":\"init\",\"sample_rate\":48000,\"channels\":2}");
+	gw_tc_queue_text(c, "{\"action\":\"set_params\",\"gain\":0,\"filter_enabled\":false}");
+	gw_tc_queue_text(c, "{\"action\":\"start_record\"}");
+	for (int i = 0; i < n; i++) {
+		int16_t *pcm = all + (size_t) i * FRAMES * CH;
+		sig_noise(pcm, FRAMES * CH, &seed, 12000);
+		gw_tc_queue_binary(c, pcm, FRAMES * CH * sizeof(int16_t));
+	}
+	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"stop_record\"}"), 0);
+
+	collect(c, n, 1, fname);
+	expect_file(fname[0], all, (size_t) n);
+	free(all);
+	gw_tc_destroy(c);
+}
+END_TEST
+
+START_TEST(test_system_burst_commands_keep_their_place)
+{
+	const int n = 20;
+	char sid[64], f[2][160];
+	uint32_t seed = 12;
+	int16_t *all = malloc((size_t) 2 * n * FRAMES * CH * sizeof(int16_t));
+	ck_assert_ptr_nonnull(all);
+	mksid(sid, sizeof(sid), "order");
+	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
+	ck_assert_ptr_nonnull(c);
+	gw_tc_queue_text(c, "{\"action\":\"init\",\"sample_rate\":48000,\"channels\":2}");
+	for (int k = 0; k < 2; k++) {
+		gw_tc_queue_text(c, "{\"action\":\"start_record\"}");
+		for (int i = 0; i < n; i++) {
+			int16_t *pcm = all + ((size_t) k * n + (size_t) i) * FRAMES * CH;
+			sig_noise(pcm, FRAMES * CH, &seed, 12000);
+			gw_tc_queue_binary(c, pcm, FRAMES * CH * sizeof(int16_t));
+		}
+		gw_tc_queue_text(c, "{\"action\":\"stop_record\"}");
+		/* audio outside the recordings */
+		int16_t gap[FRAMES * CH];
+		sig_noise(gap, FRAMES * CH, &seed, 12000);
+		gw_tc_queue_binary(c, gap, sizeof(gap));
+	}
+	gw_tc_service(c, 50);
+
+	collect(c, 2 * n + 2, 2, f);
+	ck_assert_str_ne(f[0], f[1]);
+	expect_file(f[0], all, (size_t) n);
+	expect_file(f[1], all + (size_t) n * FRAMES * CH, (size_t) n);
+	free(all);
+	gw_tc_destroy(c);
+}
+END_TEST
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!sys_start(&S, NULL)) {
+		fprintf(stderr, "the system did not start\n");
+		return EXIT_FAILURE;
+	}
+	Suite *s = suite_create("system_burst");
+	TCase *tc = tcase_create("burst");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_system_burst_all_chunks_recorded);
+	tcase_add_test(tc, test_system_burst_commands_keep_their_place);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	sys_stop(&S);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
