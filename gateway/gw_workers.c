@@ -103,6 +103,7 @@ struct gw_workers {
 	worker *leases;
 	size_t n_leases, cap_leases;
 	unsigned bad_msgs, late_msgs;
+	bool stopped; /* gw_workers_stop ran (the lws context may be gone) */
 };
 
 static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -556,8 +557,9 @@ fail:
 
 void gw_workers_stop(gw_workers *w)
 {
-	if (w == NULL)
+	if (w == NULL || w->stopped)
 		return;
+	w->stopped = true;
 	pthread_mutex_lock(&w->mtx);
 	w->stopping = true;
 	pthread_mutex_unlock(&w->mtx);
