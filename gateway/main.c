@@ -24,6 +24,7 @@
 #include "gw_workers.h"
 #include "gw_ws.h"
 #include "pyc_config.h"
+#include "pyc_health.h"
 #include "pyc_log.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -32,6 +33,26 @@ static void on_signal(int sig)
 {
 	(void) sig;
 	stop_requested = 1;
+}
+
+/* `--health`, for container healthchecks: both public ports accept a
+ * connection on this machine. Exit 0 healthy, 1 not, 2 bad configuration. */
+static int health_probe(void)
+{
+	pyc_config cfg;
+	char err[512];
+	pyc_err rv;
+	if (pyc_config_load(&cfg, err, sizeof(err)) != PYC_OK) {
+		fprintf(stderr, "pyc-gateway --health: bad configuration: %s\n", err);
+		return 2;
+	}
+	if ((rv = pyc_health_tcp("127.0.0.1", cfg.backend_port, 3000)) != PYC_OK ||
+	    (rv = pyc_health_tcp("127.0.0.1", cfg.ws_port, 3000)) != PYC_OK) {
+		fprintf(stderr, "pyc-gateway --health: ports %d/%d: %s\n", cfg.backend_port,
+		    cfg.ws_port, pyc_strerror(rv));
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -51,6 +72,8 @@ int main(int argc, char **argv)
 		pyc_config_print_table(stdout);
 		return 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "--health") == 0)
+		return health_probe();
 	pyc_config_load_or_exit(&cfg, "gateway");
 	pyc_config_log(&cfg);
 

@@ -1,7 +1,8 @@
 /* it_health.c - the `--health` modes the container healthchecks run.
  *
- * NOTES: runs the real binaries: `pyc-recorder --health` must say 1 while
- * no recorder answers and 0 once one does; the TCP probe must tell an open
+ * NOTES: runs the real binaries: `pyc-recorder --health` and
+ * `pyc-gateway --health` must say 1 while the service is down and 0 once
+ * it answers; the TCP probe must tell an open
  * port from a closed one.
  */
 #include <arpa/inet.h>
@@ -34,15 +35,20 @@ static void teardown(void)
 	free(dir);
 }
 
-static int run_health(void)
+static int run_health_of(const char *path, char **env)
 {
-	char *argv[] = {"pyc-recorder", "--health", NULL};
-	char *env[] = {env_run, env_data, env_level, NULL};
+	char *argv[] = {(char *) path, "--health", NULL};
 	pyc_proc p;
-	ck_assert_int_eq(pyc_proc_start(&p, "recorder/pyc-recorder", argv, env), 0);
+	ck_assert_int_eq(pyc_proc_start(&p, path, argv, env), 0);
 	ck_assert(pyc_proc_wait(&p, 10000));
 	ck_assert(WIFEXITED(p.status));
 	return WEXITSTATUS(p.status);
+}
+
+static int run_health(void)
+{
+	char *env[] = {env_run, env_data, env_level, NULL};
+	return run_health_of("recorder/pyc-recorder", env);
 }
 
 START_TEST(test_health_recorder_probe)
@@ -62,6 +68,26 @@ START_TEST(test_health_recorder_probe)
 	pyc_proc_stop(&rec, SIGTERM, 10000);
 	ck_assert(WIFEXITED(rec.status) && WEXITSTATUS(rec.status) == 0);
 	ck_assert_int_eq(run_health(), 1);
+}
+END_TEST
+
+START_TEST(test_health_gateway_probe)
+{
+	char http[32], ws[32], bind[] = "BIND_ADDRESS=127.0.0.1";
+	int hp = pyc_free_port(), wp = pyc_free_port();
+	pyc_proc gw;
+	snprintf(http, sizeof(http), "BACKEND_PORT=%d", hp);
+	snprintf(ws, sizeof(ws), "WS_PORT=%d", wp);
+	char *env[] = {env_run, env_data, env_level, http, ws, bind, NULL};
+
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 1);
+	ck_assert_int_eq(pyc_proc_start(&gw, "gateway/pyc-gateway", NULL, env), 0);
+	ck_assert(pyc_wait_for_port(hp, 5000));
+	ck_assert(pyc_wait_for_port(wp, 5000));
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 0);
+	pyc_proc_stop(&gw, SIGTERM, 10000);
+	ck_assert(WIFEXITED(gw.status) && WEXITSTATUS(gw.status) == 0);
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 1);
 }
 END_TEST
 
@@ -92,6 +118,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_health_recorder_probe);
+	tcase_add_test(tc, test_health_gateway_probe);
 	tcase_add_test(tc, test_health_tcp_probe);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
