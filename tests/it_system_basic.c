@@ -214,18 +214,12 @@ END_TEST
 
 START_TEST(test_system_unknown_recording_404)
 {
-	gw_http_resp r;
+	static const char nf[] = "{\"detail\":\"Recording not found\"}";
 	const char *names[] = {"/recordings/rec_20240101T000000Z_AAAAAAAAAAAAAAAAAAAAAA.wav",
 	    "/recordings/nonexistent.wav", "/recordings/..%2F..%2Fetc%2Fpasswd"};
 	for (size_t i = 0; i < 3; i++) {
-		ck_assert_int_eq(sys_http(&S, "DELETE", names[i], NULL, &r), 0);
-		ck_assert_int_eq(r.status, 404);
-		ck_assert_str_eq(r.body, "{\"detail\":\"Recording not found\"}");
-		gw_http_free(&r);
-		ck_assert_int_eq(sys_http(&S, "GET", names[i], NULL, &r), 0);
-		ck_assert_int_eq(r.status, 404);
-		ck_assert_str_eq(r.body, "{\"detail\":\"Recording not found\"}");
-		gw_http_free(&r);
+		sys_http_expect(&S, "DELETE", names[i], NULL, 404, nf);
+		sys_http_expect(&S, "GET", names[i], NULL, 404, nf);
 	}
 }
 END_TEST
@@ -246,14 +240,10 @@ END_TEST
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	if (!sys_start(&S, NULL)) {
-		fprintf(stderr, "the system did not start\n");
+	if (!sys_start(&S, NULL))
 		return EXIT_FAILURE;
-	}
 	Suite *s = suite_create("system_basic");
-	TCase *tc = tcase_create("earlier");
-	tcase_set_timeout(tc, 30);
+	TCase *tc = sys_tcase(s, "earlier", 30);
 	tcase_add_test(tc, test_system_docs_ok);
 	tcase_add_test(tc, test_system_health);
 	tcase_add_test(tc, test_system_empty_list);
@@ -262,11 +252,5 @@ int main(void)
 	tcase_add_test(tc, test_system_invalid_json_keeps_connection);
 	tcase_add_test(tc, test_system_no_session_id_4000);
 	tcase_add_test(tc, test_system_unknown_recording_404);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sys_stop(&S);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sys_run(&S, s);
 }

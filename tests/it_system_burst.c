@@ -23,12 +23,6 @@
 
 static sys S;
 
-static void mksid(char *sid, size_t cap, const char *tag)
-{
-	static int n;
-	snprintf(sid, cap, "%s-%d-%lld", tag, ++n, pyc_now_ms() % 1000000);
-}
-
 /* Reads what the client gets until a meter with seq want arrived (older
  * meters may be replaced by newer ones on the way; the newest always
  * arrives) and nsaved recording_saved events, whose filenames go to
@@ -86,7 +80,7 @@ START_TEST(test_system_burst_all_chunks_recorded)
 	uint32_t seed = 11;
 	int16_t *all = malloc((size_t) n * FRAMES * CH * sizeof(int16_t));
 	ck_assert_ptr_nonnull(all);
-	mksid(sid, sizeof(sid), "burst");
+	sys_mksid(sid, sizeof(sid), "burst");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
 	gw_tc_queue_text(c, "{\"action\":\"init\",\"sample_rate\":48000,\"channels\":2}");
@@ -113,7 +107,7 @@ START_TEST(test_system_burst_commands_keep_their_place)
 	uint32_t seed = 12;
 	int16_t *all = malloc((size_t) 2 * n * FRAMES * CH * sizeof(int16_t));
 	ck_assert_ptr_nonnull(all);
-	mksid(sid, sizeof(sid), "order");
+	sys_mksid(sid, sizeof(sid), "order");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
 	gw_tc_queue_text(c, "{\"action\":\"init\",\"sample_rate\":48000,\"channels\":2}");
@@ -143,21 +137,11 @@ END_TEST
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	if (!sys_start(&S, NULL)) {
-		fprintf(stderr, "the system did not start\n");
+	if (!sys_start(&S, NULL))
 		return EXIT_FAILURE;
-	}
 	Suite *s = suite_create("system_burst");
-	TCase *tc = tcase_create("burst");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = sys_tcase(s, "burst", 60);
 	tcase_add_test(tc, test_system_burst_all_chunks_recorded);
 	tcase_add_test(tc, test_system_burst_commands_keep_their_place);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sys_stop(&S);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sys_run(&S, s);
 }

@@ -22,17 +22,6 @@
 
 static sys S;
 
-static gw_tc *open_init(const char *sid)
-{
-	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"init\",\"sample_rate\":48000,\"channels\":2}"), 0);
-	char *r = gw_tc_recv_match(c, "\"ready\"", 5000);
-	ck_assert_ptr_nonnull(r);
-	free(r);
-	return c;
-}
-
 /* The pid of the worker serving the session whose id starts with tag8. */
 static pid_t worker_of(const char *tag8)
 {
@@ -72,8 +61,8 @@ START_TEST(test_system_worker_sigkill)
 	uint32_t sa = 1, sb = 2;
 	snprintf(a, sizeof(a), "killAAAA-%lld", pyc_now_ms() % 100000);
 	snprintf(b, sizeof(b), "keepBBBB-%lld", pyc_now_ms() % 100000);
-	gw_tc *ca = open_init(a);
-	gw_tc *cb = open_init(b);
+	gw_tc *ca = sys_open_init(&S, a, 48000, 2);
+	gw_tc *cb = sys_open_init(&S, b, 48000, 2);
 	ck_assert_int_eq(gw_tc_send_text(ca, "{\"action\":\"set_params\",\"gain\":6}"), 0);
 	ck_assert_int_eq(gw_tc_send_text(ca, "{\"action\":\"start_record\"}"), 0);
 	for (int i = 0; i < 5; i++) {
@@ -144,19 +133,19 @@ END_TEST
 
 START_TEST(test_system_oversized_message_1009)
 {
-	gw_tc *c = open_init("big-1");
+	gw_tc *c = sys_open_init(&S, "big-1", 48000, 2);
 	size_t n = 65536 + 4;
 	char *big = calloc(1, n);
 	gw_tc_send_binary(c, big, n);
 	ck_assert_int_eq(gw_tc_wait_close(c, 5000), 1009);
 	gw_tc_destroy(c);
 	/* the same bytes in fragments are over the limit too */
-	c = open_init("big-2");
+	c = sys_open_init(&S, "big-2", 48000, 2);
 	gw_tc_send_fragmented(c, true, big, n, 8192);
 	ck_assert_int_eq(gw_tc_wait_close(c, 5000), 1009);
 	gw_tc_destroy(c);
 	/* too many fragments */
-	c = open_init("big-3");
+	c = sys_open_init(&S, "big-3", 48000, 2);
 	gw_tc_send_fragmented(c, true, big, 300 * 4, 4);
 	ck_assert_int_eq(gw_tc_wait_close(c, 5000), 1009);
 	gw_tc_destroy(c);
@@ -166,7 +155,7 @@ END_TEST
 
 START_TEST(test_system_fragmented_messages)
 {
-	gw_tc *c = open_init("frag-1");
+	gw_tc *c = sys_open_init(&S, "frag-1", 48000, 2);
 	const char *cmd = "{\"action\":\"set_params\",\"gain\":3.0,\"filter_enabled\":false}";
 	ck_assert_int_eq(gw_tc_send_fragmented(c, false, cmd, strlen(cmd), 7), 0);
 	int16_t pcm[4800 * 2];
@@ -228,10 +217,7 @@ END_TEST
 START_TEST(test_system_http_errors)
 {
 	gw_http_resp r;
-	ck_assert_int_eq(sys_http(&S, "GET", "/no/such/route", NULL, &r), 0);
-	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(r.body, "{\"detail\":\"Not Found\"}");
-	gw_http_free(&r);
+	sys_http_expect(&S, "GET", "/no/such/route", NULL, 404, "{\"detail\":\"Not Found\"}");
 	ck_assert_int_eq(sys_http(&S, "PUT", "/recordings", NULL, &r), 0);
 	ck_assert_int_eq(r.status, 405);
 	ck_assert_str_eq(r.body, "{\"detail\":\"Method Not Allowed\"}");
@@ -313,7 +299,7 @@ END_TEST
 
 START_TEST(test_system_metrics_parse)
 {
-	gw_tc *c = open_init("metrics-1");
+	gw_tc *c = sys_open_init(&S, "metrics-1", 48000, 2);
 	int16_t pcm[960 * 2] = {0};
 	gw_tc_send_binary(c, pcm, sizeof(pcm));
 	free(gw_tc_recv_match(c, "\"meter\"", 5000));
@@ -355,12 +341,10 @@ END_TEST
 int main(void)
 {
 	static const char *const extra[] = {"WS_MAX_MESSAGE_BYTES=65536", NULL};
-	setvbuf(stdout, NULL, _IONBF, 0);
 	if (!sys_start(&S, extra))
 		return EXIT_FAILURE;
 	Suite *s = suite_create("system_robust");
-	TCase *tc = tcase_create("robust");
-	tcase_set_timeout(tc, 40);
+	TCase *tc = sys_tcase(s, "robust", 40);
 	tcase_add_test(tc, test_system_worker_sigkill);
 	tcase_add_test(tc, test_system_origin_rejected);
 	tcase_add_test(tc, test_system_oversized_message_1009);
@@ -369,11 +353,5 @@ int main(void)
 	tcase_add_test(tc, test_system_http_errors);
 	tcase_add_test(tc, test_system_openapi_matches_routes);
 	tcase_add_test(tc, test_system_metrics_parse);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sys_stop(&S);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sys_run(&S, s);
 }

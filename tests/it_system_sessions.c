@@ -18,23 +18,6 @@
 
 static sys S;
 
-static void mksid(char *sid, size_t cap, const char *tag)
-{
-	static int n;
-	snprintf(sid, cap, "%s-%d-%lld", tag, ++n, pyc_now_ms() % 1000000);
-}
-
-static gw_tc *open_init(const char *sid)
-{
-	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"init\",\"sample_rate\":48000,\"channels\":2}"), 0);
-	char *r = gw_tc_recv_match(c, "\"ready\"", 5000);
-	ck_assert_ptr_nonnull(r);
-	free(r);
-	return c;
-}
-
 static int list_count(const char *sid)
 {
 	char path[256];
@@ -75,8 +58,8 @@ START_TEST(test_system_resume_within_grace)
 	char sid[64], fname[160];
 	uint32_t seed = 1;
 	int16_t *all = malloc(40 * 960 * 2 * 2);
-	mksid(sid, sizeof(sid), "resume");
-	gw_tc *c = open_init(sid);
+	sys_mksid(sid, sizeof(sid), "resume");
+	gw_tc *c = sys_open_init(&S, sid, 48000, 2);
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"start_record\"}"), 0);
 	send_noise(c, &seed, 20, all);
 	char *m = gw_tc_recv_match(c, "\"meter\"", 5000);
@@ -115,8 +98,8 @@ START_TEST(test_system_takeover_4001)
 {
 	char sid[64];
 	uint32_t seed = 5;
-	mksid(sid, sizeof(sid), "takeover");
-	gw_tc *a = open_init(sid);
+	sys_mksid(sid, sizeof(sid), "takeover");
+	gw_tc *a = sys_open_init(&S, sid, 48000, 2);
 	gw_tc *b = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_int_eq(gw_tc_wait_close(a, 5000), 4001);
@@ -133,8 +116,8 @@ START_TEST(test_system_cleanup_after_grace)
 {
 	char sid[64], fname[160];
 	uint32_t seed = 9;
-	mksid(sid, sizeof(sid), "cleanup");
-	gw_tc *c = open_init(sid);
+	sys_mksid(sid, sizeof(sid), "cleanup");
+	gw_tc *c = sys_open_init(&S, sid, 48000, 2);
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"start_record\"}"), 0);
 	send_noise(c, &seed, 10, NULL);
 	free(stop_and_saved(c, fname, sizeof(fname)));
@@ -162,10 +145,10 @@ START_TEST(test_system_listing_isolated)
 {
 	char p[64], q[64], fname[160];
 	uint32_t seed = 3;
-	mksid(p, sizeof(p), "iso-p");
-	mksid(q, sizeof(q), "iso-q");
-	gw_tc *a = open_init(p);
-	gw_tc *b = open_init(q);
+	sys_mksid(p, sizeof(p), "iso-p");
+	sys_mksid(q, sizeof(q), "iso-q");
+	gw_tc *a = sys_open_init(&S, p, 48000, 2);
+	gw_tc *b = sys_open_init(&S, q, 48000, 2);
 	ck_assert_int_eq(gw_tc_send_text(a, "{\"action\":\"start_record\"}"), 0);
 	send_noise(a, &seed, 5, NULL);
 	free(stop_and_saved(a, fname, sizeof(fname)));
@@ -187,8 +170,8 @@ START_TEST(test_system_twenty_sessions_recording)
 	uint32_t seed[N20];
 	int16_t pcm[960 * 2];
 	for (int i = 0; i < N20; i++) {
-		mksid(sid[i], sizeof(sid[i]), "twenty");
-		c[i] = open_init(sid[i]);
+		sys_mksid(sid[i], sizeof(sid[i]), "twenty");
+		c[i] = sys_open_init(&S, sid[i], 48000, 2);
 		ck_assert_int_eq(gw_tc_send_text(c[i], "{\"action\":\"start_record\"}"), 0);
 		sent[i] = malloc((size_t) CH20 * sizeof(pcm));
 		seed[i] = 1000u + (uint32_t) i * 7919u;
@@ -226,22 +209,14 @@ END_TEST
 int main(void)
 {
 	static const char *const extra[] = {"SESSION_GRACE_SECONDS=1", "DSP_POOL_SPARE=8", NULL};
-	setvbuf(stdout, NULL, _IONBF, 0);
 	if (!sys_start(&S, extra))
 		return EXIT_FAILURE;
 	Suite *s = suite_create("system_sessions");
-	TCase *tc = tcase_create("sessions");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = sys_tcase(s, "sessions", 60);
 	tcase_add_test(tc, test_system_resume_within_grace);
 	tcase_add_test(tc, test_system_takeover_4001);
 	tcase_add_test(tc, test_system_cleanup_after_grace);
 	tcase_add_test(tc, test_system_listing_isolated);
 	tcase_add_test(tc, test_system_twenty_sessions_recording);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sys_stop(&S);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sys_run(&S, s);
 }

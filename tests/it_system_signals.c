@@ -265,26 +265,16 @@ END_TEST
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
 	if (!sys_start(&S, NULL))
 		return EXIT_FAILURE;
 	Suite *s = suite_create("system_signals");
-	TCase *tc = tcase_create("meters");
-	tcase_set_timeout(tc, 40);
+	TCase *tc = sys_tcase(s, "meters", 40);
 	tcase_add_test(tc, test_system_meter_sine_rms);
 	tcase_add_test(tc, test_system_meter_gain_6db);
 	tcase_add_test(tc, test_system_meter_balance);
 	tcase_add_test(tc, test_system_meter_butterworth);
-	suite_add_tcase(s, tc);
-	TCase *rec = tcase_create("recordings");
-	tcase_set_timeout(rec, 40);
+	TCase *rec = sys_tcase(s, "recordings", 40);
 	tcase_add_test(rec, test_system_recording_identical);
 	tcase_add_test(rec, test_system_range_download);
-	suite_add_tcase(s, rec);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sys_stop(&S);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sys_run(&S, s);
 }

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -53,6 +55,7 @@ static bool healthy(sys *s, int timeout_ms)
 bool sys_start(sys *s, const char *const *extra)
 {
 	const char *lvl = getenv("PYC_TEST_LOG_LEVEL");
+	setvbuf(stdout, NULL, _IONBF, 0);
 	memset(s, 0, sizeof(*s));
 	s->dir = pyc_tmpdir_new();
 	s->http_port = pyc_free_port();
@@ -85,20 +88,87 @@ bool sys_start(sys *s, const char *const *extra)
 	return true;
 }
 
-void sys_stop(sys *s)
+/* Stops one process; true if it exited by itself with status 0. */
+static bool stop_clean(pyc_proc *p, int timeout_ms)
 {
-	if (s->gw.pid > 0)
-		pyc_proc_stop(&s->gw, SIGTERM, 8000);
-	if (s->host.pid > 0)
-		pyc_proc_stop(&s->host, SIGTERM, 5000);
-	if (s->rec.pid > 0)
-		pyc_proc_stop(&s->rec, SIGTERM, 5000);
+	if (p->pid <= 0)
+		return true;
+	int st = pyc_proc_stop(p, SIGTERM, timeout_ms);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return true;
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "%s (pid %d) ended on signal %d at shutdown\n", p->name,
+		    (int) p->pid, WTERMSIG(st));
+	else
+		fprintf(stderr, "%s (pid %d) exited with status %d at shutdown\n", p->name,
+		    (int) p->pid, WEXITSTATUS(st));
+	return false;
+}
+
+bool sys_stop(sys *s)
+{
+	bool ok = stop_clean(&s->gw, 12000);
+	ok = stop_clean(&s->host, 5000) && ok;
+	ok = stop_clean(&s->rec, 5000) && ok;
 	if (s->dir != NULL) {
 		if (getenv("PYC_TEST_KEEP") == NULL)
 			pyc_tmpdir_remove(s->dir);
 		free(s->dir);
 		s->dir = NULL;
 	}
+	return ok;
+}
+
+int sys_run(sys *s, Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (!sys_stop(s)) {
+		fprintf(stderr, "FAIL: a service did not exit with status 0 on SIGTERM\n");
+		return EXIT_FAILURE;
+	}
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+TCase *sys_tcase(Suite *suite, const char *name, double timeout_s)
+{
+	TCase *tc = tcase_create(name);
+	tcase_set_timeout(tc, timeout_s);
+	suite_add_tcase(suite, tc);
+	return tc;
+}
+
+void sys_mksid(char *sid, size_t cap, const char *tag)
+{
+	static int n;
+	snprintf(sid, cap, "%s-%d-%d-%lld", tag, (int) getpid(), ++n, pyc_now_ms() % 1000000);
+}
+
+gw_tc *sys_open_init(sys *s, const char *sid, int rate, int channels)
+{
+	char init[128];
+	gw_tc *c = gw_tc_open(s->ws_port, sid, 5000);
+	ck_assert_ptr_nonnull(c);
+	snprintf(init, sizeof(init), "{\"action\":\"init\",\"sample_rate\":%d,\"channels\":%d}",
+	    rate, channels);
+	ck_assert_int_eq(gw_tc_send_text(c, init), 0);
+	char *r = gw_tc_recv_match(c, "\"ready\"", 5000);
+	ck_assert_ptr_nonnull(r);
+	free(r);
+	return c;
+}
+
+void sys_http_expect(sys *s, const char *method, const char *path, const char *extra,
+    int status, const char *body)
+{
+	gw_http_resp r;
+	ck_assert_int_eq(sys_http(s, method, path, extra, &r), 0);
+	ck_assert_int_eq(r.status, status);
+	if (body != NULL)
+		ck_assert_str_eq(r.body, body);
+	gw_http_free(&r);
 }
 
 int sys_http(sys *s, const char *method, const char *path, const char *extra,

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 #include "gw_testclient.h"
 #include "pyc_testproc.h"
 
@@ -30,12 +32,35 @@ typedef struct sys {
 
 /* Starts the three processes; extra is a NULL-terminated list of more
  * "NAME=value" settings (may be NULL). false if the system did not come
- * up within 20 s (everything started is stopped). */
+ * up within 20 s (everything started is stopped; the reason is printed).
+ * Makes stdout unbuffered so Check's lines and the services' logs keep
+ * their order. */
 bool sys_start(sys *s, const char *const *extra);
 
 /* SIGTERM to each (gateway first), SIGKILL after a bounded wait; removes
- * the folder. */
-void sys_stop(sys *s);
+ * the folder. True only if each process that was started exited by itself
+ * with status 0: a crash or a hang at shutdown is a failure (the reason is
+ * printed). */
+bool sys_stop(sys *s);
+
+/* Runs the suite (forked tests), then sys_stop; EXIT_SUCCESS only if every
+ * test passed and every process exited 0 on SIGTERM. */
+int sys_run(sys *s, Suite *suite);
+
+/* A TCase with a timeout, added to the suite. */
+TCase *sys_tcase(Suite *suite, const char *name, double timeout_s);
+
+/* A fresh session id "tag-pid-n-time". */
+void sys_mksid(char *sid, size_t cap, const char *tag);
+
+/* Opens /ws/audio?session_id=sid, sends init (rate, channels) and waits
+ * for ready (Check-asserted; for use inside a test). */
+gw_tc *sys_open_init(sys *s, const char *sid, int rate, int channels);
+
+/* A request whose answer must have this status (and this body unless
+ * body is NULL); Check-asserted. */
+void sys_http_expect(sys *s, const char *method, const char *path, const char *extra,
+    int status, const char *body);
 
 /* Starts or restarts one process (after a kill). */
 bool sys_start_gateway(sys *s);

@@ -4,7 +4,7 @@ add_library(it_system_util STATIC
   ${CMAKE_CURRENT_LIST_DIR}/it_system_util.c
   ${CMAKE_CURRENT_LIST_DIR}/gw_testclient.c)
 target_include_directories(it_system_util PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(it_system_util PUBLIC pyc_testproc pyc_common pyc_cjson websockets m)
+target_link_libraries(it_system_util PUBLIC PkgConfig::CHECK pyc_testproc pyc_common pyc_cjson websockets m)
 
 file(GLOB _it_system ${CMAKE_CURRENT_LIST_DIR}/it_system_*.c)
 list(FILTER _it_system EXCLUDE REGEX "it_system_util\\.c$")
