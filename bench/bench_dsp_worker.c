@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "it_dsp_worker_util.h"
 
 #define RATE 48000
@@ -43,43 +43,6 @@ static int cmp_ll(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static long long proc_ticks(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	unsigned long ut = 0, st = 0;
-	/* fields after ')': state(3) ... utime(14) stime(15) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return 0;
-	return (long long) (ut + st);
-}
-
-static long private_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = 0, v;
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "Private_Clean: %ld kB", &v) == 1 ||
-		    sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
-			kb += v;
-	}
-	fclose(f);
-	return kb;
-}
-
 /* Ticks of the workers' own threads (the main thread, named after the
  * process) and of nng's threads, summed over the given pids. */
 static void split_ticks(const sess *ss, int n, long long *main_t, long long *nng_t)
@@ -87,22 +50,9 @@ static void split_ticks(const sess *ss, int n, long long *main_t, long long *nng
 	*main_t = *nng_t = 0;
 	for (int s = 0; s < n; s++) {
 		char path[96];
-		long long own = 0, all = 0;
 		snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", ss[s].pid, ss[s].pid);
-		FILE *f = fopen(path, "r");
-		if (f != NULL) {
-			char buf[1024];
-			size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[k] = '\0';
-			char *p = strrchr(buf, ')');
-			unsigned long ut = 0, st = 0;
-			if (p != NULL &&
-			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-				&st) == 2)
-				own = (long long) (ut + st);
-		}
-		all = proc_ticks((int) ss[s].pid);
+		long long own = bench_stat_ticks(path);
+		long long all = bench_proc_ticks((int) ss[s].pid);
 		*main_t += own;
 		*nng_t += all - own;
 	}
@@ -112,9 +62,9 @@ static long long all_ticks(int host)
 {
 	int kids[20000];
 	int n = dw_children(host, kids, 20000);
-	long long t = proc_ticks(host);
+	long long t = bench_proc_ticks(host);
 	for (int i = 0; i < n; i++)
-		t += proc_ticks(kids[i]);
+		t += bench_proc_ticks(kids[i]);
 	return t;
 }
 
@@ -141,6 +91,30 @@ static int hget(uint32_t k)
 		i = (i + 1) & (HSIZE - 1);
 	}
 	return -1;
+}
+
+/* The answers the bench has read: counts and round trips after warm-up. */
+typedef struct answers {
+	uint64_t meters, acks, events;
+	long long warm; /* meters of chunks up to this seq are not timed */
+	long long *rtt;
+	size_t nrtt, cap;
+} answers;
+
+/* Counts one answer of the host and frees it. */
+static void count_answer(answers *c, const sess *ss, fmsg *m)
+{
+	int si = hget(m->pipe);
+	if (m->m.type == PYC_MSG_METER && si >= 0) {
+		c->meters++;
+		if (m->m.seq > (uint64_t) c->warm && c->nrtt < c->cap)
+			c->rtt[c->nrtt++] = m->t_us - ss[si].sent_us[m->m.seq % RING];
+	} else if (m->m.type == PYC_MSG_ACK) {
+		c->acks++;
+	} else if (m->m.type == PYC_MSG_EVENT) {
+		c->events++;
+	}
+	fmsg_free(m);
 }
 
 int main(int argc, char **argv)
@@ -204,15 +178,14 @@ int main(int argc, char **argv)
 	long long period_us = (long long) frames * 1000000LL / RATE;
 	long long rounds = (long long) (seconds * 1e6 / (double) period_us);
 	long long warm = rounds / 10; /* the first 10 % are not measured */
-	size_t cap = (size_t) (rounds * n);
-	long long *rtt = malloc(sizeof(long long) * (cap ? cap : 1));
-	size_t nrtt = 0;
-	uint64_t sent = 0, meters = 0, acks = 0, events = 0, late_sends = 0;
+	answers c = {0, 0, 0, warm, NULL, 0, (size_t) (rounds * n)};
+	c.rtt = malloc(sizeof(long long) * (c.cap ? c.cap : 1));
+	uint64_t sent = 0, late_sends = 0;
 
 	long long ticks0 = 0, main0 = 0, nng0 = 0, main1, nng1;
 	int rfd = -1;
 	nng_socket_get_int(env.gw.s, NNG_OPT_RECVFD, &rfd);
-	struct rusage ru0, ru1;
+	double self0 = 0, self1;
 	long long t0 = dw_now_us() + 50000;
 	long long k = 0; /* global send index: round * n + session */
 	long long total = rounds * n;
@@ -225,7 +198,7 @@ int main(int argc, char **argv)
 			if (round == warm && s == 0) {
 				ticks0 = all_ticks(env.host.pid);
 				split_ticks(ss, n, &main0, &nng0);
-				getrusage(RUSAGE_SELF, &ru0);
+				self0 = bench_self_cpu_s();
 			}
 			if (now - due > period_us)
 				late_sends++;
@@ -248,55 +221,31 @@ int main(int argc, char **argv)
 		}
 		if (fgw_next(&env.gw, 0, &m, 0) != 0)
 			continue;
-		int si = hget(m.pipe);
-		if (m.m.type == PYC_MSG_METER && si >= 0) {
-			meters++;
-			if (m.m.seq > (uint64_t) warm && nrtt < cap)
-				rtt[nrtt++] = m.t_us - ss[si].sent_us[m.m.seq % RING];
-		} else if (m.m.type == PYC_MSG_ACK) {
-			acks++;
-		} else if (m.m.type == PYC_MSG_EVENT) {
-			events++;
-		}
-		fmsg_free(&m);
+		count_answer(&c, ss, &m);
 	}
 	/* Collect the last answers. */
 	end = pyc_now_ms() + 2000;
-	while (meters + acks < sent && pyc_now_ms() < end) {
+	while (c.meters + c.acks < sent && pyc_now_ms() < end) {
 		fmsg m;
 		if (fgw_next(&env.gw, 0, &m, 50) != 0)
 			continue;
-		int si = hget(m.pipe);
-		if (m.m.type == PYC_MSG_METER && si >= 0) {
-			meters++;
-			if (m.m.seq > (uint64_t) warm && nrtt < cap)
-				rtt[nrtt++] = m.t_us - ss[si].sent_us[m.m.seq % RING];
-		} else if (m.m.type == PYC_MSG_ACK) {
-			acks++;
-		} else if (m.m.type == PYC_MSG_EVENT) {
-			events++;
-		}
-		fmsg_free(&m);
+		count_answer(&c, ss, &m);
 	}
 	long long ticks1 = all_ticks(env.host.pid);
 	split_ticks(ss, n, &main1, &nng1);
-	getrusage(RUSAGE_SELF, &ru1);
+	self1 = bench_self_cpu_s();
 	long long measured_chunks = (rounds - warm) * n;
 
-	qsort(rtt, nrtt, sizeof(long long), cmp_ll);
+	qsort(c.rtt, c.nrtt, sizeof(long long), cmp_ll);
 	double tck = (double) sysconf(_SC_CLK_TCK);
 	double svc_us = (double) (ticks1 - ticks0) / tck * 1e6 / (double) measured_chunks;
-	double own_us = ((double) (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 +
-			    (double) (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
-			    (double) (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
-			    (double) (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) /
-	    (double) measured_chunks;
+	double own_us = (self1 - self0) * 1e6 / (double) measured_chunks;
 	double main_us = (double) (main1 - main0) / tck * 1e6 / (double) measured_chunks;
 	double nng_us = (double) (nng1 - nng0) / tck * 1e6 / (double) measured_chunks;
 	long mem_sum = 0, mem_max = 0;
 	int mem_n = 0;
 	for (int s = 0; s < n; s++) {
-		long kb = private_kb((int) ss[s].pid);
+		long kb = bench_private_kb((int) ss[s].pid);
 		if (kb < 0)
 			continue;
 		mem_sum += kb;
@@ -307,21 +256,22 @@ int main(int argc, char **argv)
 	printf("sessions %d, chunk %d frames (%.2f ms), %.1f s, %llu chunks sent, "
 	       "%llu meters, %llu acks, %llu events, %llu lost, %llu late sends\n",
 	    n, frames, (double) period_us / 1000.0, seconds, (unsigned long long) sent,
-	    (unsigned long long) meters, (unsigned long long) acks, (unsigned long long) events,
-	    (unsigned long long) (sent - meters - acks), (unsigned long long) late_sends);
-	if (nrtt > 0)
+	    (unsigned long long) c.meters, (unsigned long long) c.acks, (unsigned long long) c.events,
+	    (unsigned long long) (sent - c.meters - c.acks), (unsigned long long) late_sends);
+	if (c.nrtt > 0)
 		printf("round trip: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms (%zu samples)\n",
-		    (double) rtt[nrtt / 2] / 1000.0, (double) rtt[(size_t) ((double) nrtt * 0.99)] / 1000.0,
-		    (double) rtt[(size_t) ((double) nrtt * 0.999)] / 1000.0,
-		    (double) rtt[nrtt - 1] / 1000.0, nrtt);
+		    (double) c.rtt[c.nrtt / 2] / 1000.0,
+		    (double) c.rtt[(size_t) ((double) c.nrtt * 0.99)] / 1000.0,
+		    (double) c.rtt[(size_t) ((double) c.nrtt * 0.999)] / 1000.0,
+		    (double) c.rtt[c.nrtt - 1] / 1000.0, c.nrtt);
 	printf("cpu per chunk: %.1f us host+workers, %.1f us bench (gateway side); "
 	       "%.0f%% of one core for the service\n",
 	    svc_us, own_us, svc_us * (double) n / (double) period_us * 100.0);
 	printf("  of which busy workers: %.1f us in their main thread (DSP, JSON, syscalls), "
 	       "%.1f us in nng's threads\n", main_us, nng_us);
 	printf("private memory per worker: mean %.0f KiB, max %ld KiB (%d workers); host %ld KiB\n",
-	    mem_n ? (double) mem_sum / mem_n : 0.0, mem_max, mem_n, private_kb(env.host.pid));
-	free(rtt);
+	    mem_n ? (double) mem_sum / mem_n : 0.0, mem_max, mem_n, bench_private_kb(env.host.pid));
+	free(c.rtt);
 	free(pcm);
 	free(ss);
 	dwenv_fini(&env);

@@ -22,12 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
 
+#include "bench_util.h"
 #include "pyc_testproc.h"
 
 #define RATE 48000
@@ -147,44 +147,6 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- process CPU ---- */
 
-static double proc_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	unsigned long ut = 0, st = 0;
-	/* fields after ") ": state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return 0;
-	return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
-}
-
-static pid_t proc_ppid(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int ppid = 0;
-	if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
-		return 0;
-	return (pid_t) ppid;
-}
-
 /* CPU seconds of all children of host (the workers). */
 static double workers_cpu_s(pid_t host, int *count)
 {
@@ -196,22 +158,14 @@ static double workers_cpu_s(pid_t host, int *count)
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
 		pid_t p = (pid_t) atoi(e->d_name);
-		if (proc_ppid(p) == host) {
-			t += proc_cpu_s(p);
+		if (bench_proc_ppid((int) p) == (int) host) {
+			t += bench_proc_cpu_s((int) p);
 			(*count)++;
 		}
 	}
 	if (d != NULL)
 		closedir(d);
 	return t;
-}
-
-static double self_cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-	    ru.ru_stime.tv_usec / 1e6;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -336,9 +290,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < N; i++)
 		S[i].next_us = start + period * i / N;
 	int nworkers;
-	double c_gw0 = proc_cpu_s(gw.pid), c_host0 = proc_cpu_s(host.pid),
-	       c_rec0 = proc_cpu_s(rec.pid), c_w0 = workers_cpu_s(host.pid, &nworkers),
-	       c_self0 = self_cpu_s();
+	double c_gw0 = bench_proc_cpu_s(gw.pid), c_host0 = bench_proc_cpu_s(host.pid),
+	       c_rec0 = bench_proc_cpu_s(rec.pid), c_w0 = workers_cpu_s(host.pid, &nworkers),
+	       c_self0 = bench_self_cpu_s();
 	streaming = true;
 	int64_t end = start + (int64_t) SECONDS * 1000000;
 	uint64_t behind = 0;
@@ -366,9 +320,9 @@ int main(int argc, char **argv)
 		lws_sul_schedule(ctx, 0, &sul, nop, wait > 1000 ? wait : 1000);
 		lws_service(ctx, 0);
 	}
-	double c_gw1 = proc_cpu_s(gw.pid), c_host1 = proc_cpu_s(host.pid),
-	       c_rec1 = proc_cpu_s(rec.pid), c_w1 = workers_cpu_s(host.pid, &nworkers),
-	       c_self1 = self_cpu_s();
+	double c_gw1 = bench_proc_cpu_s(gw.pid), c_host1 = bench_proc_cpu_s(host.pid),
+	       c_rec1 = bench_proc_cpu_s(rec.pid), c_w1 = workers_cpu_s(host.pid, &nworkers),
+	       c_self1 = bench_self_cpu_s();
 	/* drain */
 	int64_t drain = now_us() + 1000000;
 	while (now_us() < drain) {

@@ -30,6 +30,7 @@
 #include <nng/protocol/pair1/pair.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "bench_util.h"
 #include "pyc_wire.h"
 
 #define BLOCK_FRAMES 960
@@ -94,21 +95,6 @@ static int wait_type(nng_socket s, unsigned type, pyc_rec_result *res)
 			return res->status;
 	}
 	return -1;
-}
-
-static long rss_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, strlen(key)) == 0)
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
 }
 
 static int health(nng_socket g, char *out, size_t cap)
@@ -270,7 +256,7 @@ int main(int argc, char **argv)
 	t_end = now_us();
 	atomic_store(&pr.stop, 1);
 	pthread_join(pth, NULL);
-	long rss = rss_kb(pid, "VmRSS:");
+	long rss = bench_status_kb((int) pid, "VmRSS:");
 	for (int i = 0; i < nsess; i++) {
 		int64_t s0 = now_us();
 		snprintf(sid, sizeof(sid), "bench-%d", i);
@@ -298,7 +284,7 @@ int main(int argc, char **argv)
 	pct(stop_lat, nstop, "stop reply (fsync+rename+row)");
 	printf("recorder health                    %s\n", hj);
 	printf("recorder RSS                       %ld kB (peak %ld kB)\n", rss,
-	    rss_kb(pid, "VmHWM:"));
+	    bench_status_kb((int) pid, "VmHWM:"));
 	printf("failures                           %d\n", failed);
 
 	kill(pid, SIGTERM);

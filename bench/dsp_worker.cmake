@@ -6,5 +6,5 @@ add_executable(bench_dsp_worker
   ${PROJECT_SOURCE_DIR}/tests/pyc_testproc.c)
 target_include_directories(bench_dsp_worker PRIVATE ${PROJECT_SOURCE_DIR}/tests)
 target_compile_definitions(bench_dsp_worker PRIVATE PYC_BINARY_DIR="${PROJECT_BINARY_DIR}")
-target_link_libraries(bench_dsp_worker PRIVATE pyc_common nng::nng Threads::Threads m)
+target_link_libraries(bench_dsp_worker PRIVATE bench_util pyc_common nng::nng Threads::Threads m)
 add_dependencies(bench_dsp_worker pyc-dsp-worker)

@@ -11,6 +11,7 @@
 
 #include "check_dw_util.h"
 #include "dw_fft.h"
+#include "pyc_testproc.h"
 
 static void rfft_case(const char *name, int n)
 {
@@ -114,10 +115,5 @@ static Suite *dw_fft_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_fft_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_fft_suite());
 }

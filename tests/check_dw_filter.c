@@ -19,6 +19,7 @@
 
 #include "check_dw_util.h"
 #include "dw_filter.h"
+#include "pyc_testproc.h"
 
 /* |H(e^jw)| of a cascade given as rows b0 b1 b2 a0 a1 a2. */
 static double response(const double (*sos)[6], int nsec, double w)
@@ -207,27 +208,31 @@ static void reset_200(dw_lowpass *lp)
 
 #define RATE 48000.0
 
+/* max_step_after on a mono filter freshly set up as (on, order, cutoff). */
+static double step_from(dw_lowpass *lp, int on, int order, double cutoff, double f,
+    double amp, size_t at, size_t total, change_fn change)
+{
+	ck_assert_int_eq(dw_lowpass_init(lp, on, order, cutoff, RATE, 1), PYC_OK);
+	return max_step_after(lp, f, amp, at, total, change);
+}
+
 START_TEST(test_dw_filter_cutoff_change_no_click)
 {
 	dw_lowpass lp;
 	const double f = 100.0, a = 16000.0, nat = a * 2.0 * M_PI * f / RATE;
 
-	ck_assert_int_eq(dw_lowpass_init(&lp, 1, 4, 2000.0, RATE, 1), PYC_OK);
-	ck_assert_double_le(max_step_after(&lp, f, a, 12000, 36000, to_200), 1.25 * nat);
+	ck_assert_double_le(step_from(&lp, 1, 4, 2000.0, f, a, 12000, 36000, to_200), 1.25 * nat);
 	ck_assert_double_eq(lp.cur, 200.0);
 	ck_assert_int_eq(lp.glide_left, 0);
 
-	ck_assert_int_eq(dw_lowpass_init(&lp, 1, 8, 200.0, RATE, 1), PYC_OK);
-	ck_assert_double_le(max_step_after(&lp, f, a, 12000, 36000, to_8000), 1.25 * nat);
+	ck_assert_double_le(step_from(&lp, 1, 8, 200.0, f, a, 12000, 36000, to_8000), 1.25 * nat);
 
 	/* Down to the lowest cutoff: the tone fades, nothing jumps. */
-	ck_assert_int_eq(dw_lowpass_init(&lp, 1, 4, 8000.0, RATE, 1), PYC_OK);
-	ck_assert_double_le(max_step_after(&lp, f, a, 12000, 36000, to_10), 1.25 * nat);
+	ck_assert_double_le(step_from(&lp, 1, 4, 8000.0, f, a, 12000, 36000, to_10), 1.25 * nat);
 
 	/* Up from the lowest: the tone appears, through an order-8 filter's
 	 * own step-response overshoot; bound 1.5. */
-	ck_assert_int_eq(dw_lowpass_init(&lp, 1, 8, 10.0, RATE, 1), PYC_OK);
-	ck_assert_double_le(max_step_after(&lp, f, a, 12000, 36000, to_20k), 1.5 * nat);
+	ck_assert_double_le(step_from(&lp, 1, 8, 10.0, f, a, 12000, 36000, to_20k), 1.5 * nat);
 }
 END_TEST
 
@@ -236,9 +241,8 @@ START_TEST(test_dw_filter_reset_would_click)
 	/* The bound above is tight enough to catch a state reset. */
 	dw_lowpass lp;
 	const double f = 100.0, a = 16000.0, nat = a * 2.0 * M_PI * f / RATE;
-	ck_assert_int_eq(dw_lowpass_init(&lp, 1, 4, 2000.0, RATE, 1), PYC_OK);
 	/* Frame 12060: the tone is near its crest (quarter period = 120). */
-	ck_assert_double_gt(max_step_after(&lp, f, a, 12060, 24000, reset_200), 1.25 * nat);
+	ck_assert_double_gt(step_from(&lp, 1, 4, 2000.0, f, a, 12060, 24000, reset_200), 1.25 * nat);
 }
 END_TEST
 
@@ -247,12 +251,10 @@ START_TEST(test_dw_filter_toggle_no_click)
 	dw_lowpass lp;
 	const double f = 300.0, a = 10000.0, nat = a * 2.0 * M_PI * f / RATE;
 
-	ck_assert_int_eq(dw_lowpass_init(&lp, 0, 8, 50.0, RATE, 1), PYC_OK);
-	ck_assert_double_le(max_step_after(&lp, f, a, 12040, 24000, turn_on), 1.25 * nat);
+	ck_assert_double_le(step_from(&lp, 0, 8, 50.0, f, a, 12040, 24000, turn_on), 1.25 * nat);
 	ck_assert_double_le(max_step_after(&lp, f, a, 12040, 24000, turn_off), 1.25 * nat);
 	/* Order change (2 -> 8) while filtering a passband tone. */
-	ck_assert_int_eq(dw_lowpass_init(&lp, 1, 2, 1000.0, RATE, 1), PYC_OK);
-	ck_assert_double_le(max_step_after(&lp, 100.0, a, 12040, 24000, order8),
+	ck_assert_double_le(step_from(&lp, 1, 2, 1000.0, 100.0, a, 12040, 24000, order8),
 	    1.25 * a * 2.0 * M_PI * 100.0 / RATE);
 	ck_assert_int_eq(lp.order, 8);
 }
@@ -409,10 +411,5 @@ static Suite *dw_filter_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_filter_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_filter_suite());
 }

@@ -12,6 +12,7 @@
 
 #include "check_dw_util.h"
 #include "dw_levels.h"
+#include "pyc_testproc.h"
 
 #define RATE 48000.0
 
@@ -258,10 +259,5 @@ static Suite *dw_levels_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_levels_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_levels_suite());
 }

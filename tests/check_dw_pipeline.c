@@ -13,6 +13,7 @@
 
 #include "check_dw_util.h"
 #include "dw_pipeline.h"
+#include "pyc_testproc.h"
 
 static dw_pipeline *make(int rate, int ch)
 {
@@ -508,10 +509,5 @@ static Suite *dw_pipeline_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_pipeline_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_pipeline_suite());
 }

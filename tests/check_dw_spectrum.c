@@ -15,6 +15,7 @@
 #include "dw_spectrum.h"
 #include "dw_waveform.h"
 #include "pyc_params.h"
+#include "pyc_testproc.h"
 
 static float *tone(size_t n, double f, double rate, double amp)
 {
@@ -276,10 +277,5 @@ static Suite *dw_spectrum_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_spectrum_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_spectrum_suite());
 }

@@ -260,10 +260,5 @@ static Suite *dw_host_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_host_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_host_suite());
 }

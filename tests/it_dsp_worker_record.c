@@ -123,6 +123,28 @@ static void rec_reply(const fmsg *req, int status, int64_t id, const char *filen
 	ck_assert_int_eq(nng_sendmsg(rec.s, out, 0), 0);
 }
 
+/* The next n messages at the stand-in recorder are of type t; none is answered. */
+static void rec_drop(unsigned t, int n)
+{
+	fmsg m;
+	for (int i = 0; i < n; i++) {
+		rec_expect(&m, t, 3000);
+		fmsg_free(&m);
+	}
+}
+
+/* A whole recording at the stand-in recorder: rec_start (not answered),
+ * appends chunks, then rec_stop, answered as saved under id and filename. */
+static void rec_take_recording(int appends, int64_t id, const char *filename)
+{
+	fmsg m;
+	rec_drop(PYC_MSG_REC_START, 1);
+	rec_drop(PYC_MSG_REC_APPEND, appends);
+	rec_expect(&m, PYC_MSG_REC_STOP, 3000);
+	rec_reply(&m, PYC_OK, id, filename, (uint64_t) appends * CHUNK);
+	fmsg_free(&m);
+}
+
 static void rec_send_error(uint32_t pipe, const char *sid)
 {
 	pyc_rec_result r;
@@ -262,10 +284,7 @@ START_TEST(test_dw_record_errors_relayed)
 	expect_event(pipe, "error", "recording_failed");
 	/* The recording is off: the next chunks are not appended. */
 	stream(pipe, sid, 4, 6);
-	for (int i = 0; i < 3; i++) {
-		rec_expect(&m, PYC_MSG_REC_APPEND, 3000);
-		fmsg_free(&m);
-	}
+	rec_drop(PYC_MSG_REC_APPEND, 3);
 	/* The worker tells the recorder to finish what it has. */
 	rec_expect(&m, PYC_MSG_REC_STOP, 3000);
 	rec_reply(&m, PYC_ENOSPC, 0, "", 0);
@@ -281,11 +300,9 @@ START_TEST(test_dw_record_errors_relayed)
 	expect_event(pipe, "error", "recording_failed");
 	/* A stop the recorder never answers times out (REQUEST_TIMEOUT_MS). */
 	cmd_record(pipe, sid, 1);
-	rec_expect(&m, PYC_MSG_REC_START, 3000);
-	fmsg_free(&m);
+	rec_drop(PYC_MSG_REC_START, 1);
 	cmd_record(pipe, sid, 0);
-	rec_expect(&m, PYC_MSG_REC_STOP, 3000);
-	fmsg_free(&m);
+	rec_drop(PYC_MSG_REC_STOP, 1);
 	long long t0 = pyc_now_ms();
 	cJSON *o = next_event(pipe, 3000);
 	ck_assert_str_eq(cJSON_GetObjectItem(o, "code")->valuestring, "recording_failed");
@@ -316,15 +333,7 @@ START_TEST(test_dw_record_close_finishes_recording)
 	cmd_record(pipe, sid, 1);
 	stream(pipe, sid, 1, 4);
 	ck_assert_int_eq(fgw_send(&env.gw, pipe, PYC_MSG_SESSION_CLOSE, sid, 0, NULL, 0), 0);
-	rec_expect(&m, PYC_MSG_REC_START, 3000);
-	fmsg_free(&m);
-	for (int i = 0; i < 4; i++) {
-		rec_expect(&m, PYC_MSG_REC_APPEND, 3000);
-		fmsg_free(&m);
-	}
-	rec_expect(&m, PYC_MSG_REC_STOP, 3000);
-	rec_reply(&m, PYC_OK, 5, "rec_close.wav", 4 * CHUNK);
-	fmsg_free(&m);
+	rec_take_recording(4, 5, "rec_close.wav");
 	expect_event(pipe, "recording_saved", NULL);
 	ck_assert_int_eq(fgw_next(&env.gw, pipe, &m, 3000), 0);
 	ck_assert_int_eq(m.m.type, PYC_MSG_SESSION_CLOSED);
@@ -336,21 +345,12 @@ START_TEST(test_dw_record_sigterm_finishes_recording)
 {
 	const char *sid = "recTerm";
 	pyc_params init;
-	fmsg m;
 	start_env(NULL, true);
 	uint32_t pipe = open_session(sid, &init, NULL);
 	cmd_record(pipe, sid, 1);
 	stream(pipe, sid, 1, 3);
 	kill(env.host.pid, SIGTERM);
-	rec_expect(&m, PYC_MSG_REC_START, 3000);
-	fmsg_free(&m);
-	for (int i = 0; i < 3; i++) {
-		rec_expect(&m, PYC_MSG_REC_APPEND, 3000);
-		fmsg_free(&m);
-	}
-	rec_expect(&m, PYC_MSG_REC_STOP, 3000);
-	rec_reply(&m, PYC_OK, 9, "rec_term.wav", 3 * CHUNK);
-	fmsg_free(&m);
+	rec_take_recording(3, 9, "rec_term.wav");
 	expect_event(pipe, "recording_saved", NULL);
 	ck_assert(pyc_proc_wait(&env.host, 5000));
 	ck_assert(WIFEXITED(env.host.status));
@@ -496,12 +496,7 @@ static Suite *dw_record_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
 	/* A short request timeout so the unanswered stop is quick to test. */
 	setenv("REQUEST_TIMEOUT_MS", "400", 1);
-	SRunner *sr = srunner_create(dw_record_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_record_suite());
 }

@@ -353,15 +353,32 @@ START_TEST(test_dw_stream_monitor_bit_exact)
 }
 END_TEST
 
+/* What came back during the meter rate test. */
+typedef struct rate_tally {
+	uint64_t meter_seqs[64];
+	int nmeters, nacks;
+	uint64_t last_seq_seen;
+} rate_tally;
+
+/* Counts one answer and frees it. */
+static void rate_count(rate_tally *c, fmsg *m)
+{
+	if (m->m.type == PYC_MSG_METER && c->nmeters < 64)
+		c->meter_seqs[c->nmeters++] = m->m.seq;
+	else if (m->m.type == PYC_MSG_ACK)
+		c->nacks++;
+	if (m->m.seq > c->last_seq_seen)
+		c->last_seq_seen = m->m.seq;
+	fmsg_free(m);
+}
+
 START_TEST(test_dw_stream_meter_rate_cap)
 {
 	const char *sid = "rateS";
 	pyc_params init;
 	int16_t pcm[CHUNK * 2];
 	const int n = 50; /* one second at real-time pace */
-	uint64_t meter_seqs[64];
-	int nmeters = 0, nacks = 0;
-	uint64_t last_seq_seen = 0;
+	rate_tally c = {{0}, 0, 0, 0};
 
 	start_env(NULL);
 	base_init(&init, 2);
@@ -379,39 +396,26 @@ START_TEST(test_dw_stream_meter_rate_cap)
 			int left = (int) (due - pyc_now_ms());
 			if (fgw_next(&env.gw, pipe, &m, left > 0 ? left : 0) != 0)
 				break;
-			if (m.m.type == PYC_MSG_METER && nmeters < 64)
-				meter_seqs[nmeters++] = m.m.seq;
-			else if (m.m.type == PYC_MSG_ACK)
-				nacks++;
-			if (m.m.seq > last_seq_seen)
-				last_seq_seen = m.m.seq;
-			fmsg_free(&m);
+			rate_count(&c, &m);
 		}
 	}
 	/* The last chunk is answered within the ack interval (+ slack). */
 	long long end = pyc_now_ms() + 500;
-	while (last_seq_seen < (uint64_t) n && pyc_now_ms() < end) {
+	while (c.last_seq_seen < (uint64_t) n && pyc_now_ms() < end) {
 		fmsg m;
-		if (fgw_next(&env.gw, pipe, &m, 100) != 0)
-			continue;
-		if (m.m.type == PYC_MSG_METER && nmeters < 64)
-			meter_seqs[nmeters++] = m.m.seq;
-		else if (m.m.type == PYC_MSG_ACK)
-			nacks++;
-		if (m.m.seq > last_seq_seen)
-			last_seq_seen = m.m.seq;
-		fmsg_free(&m);
+		if (fgw_next(&env.gw, pipe, &m, 100) == 0)
+			rate_count(&c, &m);
 	}
-	ck_assert_uint_eq(last_seq_seen, (uint64_t) n);
-	ck_assert_msg(nmeters >= 7 && nmeters <= 12, "%d meters in ~1 s at a cap of 10/s",
-	    nmeters);
-	ck_assert_int_gt(nacks, 5);
-	for (int i = 1; i < nmeters; i++)
-		ck_assert_uint_gt(meter_seqs[i], meter_seqs[i - 1]);
+	ck_assert_uint_eq(c.last_seq_seen, (uint64_t) n);
+	ck_assert_msg(c.nmeters >= 7 && c.nmeters <= 12, "%d meters in ~1 s at a cap of 10/s",
+	    c.nmeters);
+	ck_assert_int_gt(c.nacks, 5);
+	for (int i = 1; i < c.nmeters; i++)
+		ck_assert_uint_gt(c.meter_seqs[i], c.meter_seqs[i - 1]);
 	/* No meter follows a meter closer than 1/10 s in chunk time, give or
 	 * take scheduling: at least 3 chunks (60 ms) apart. */
-	for (int i = 1; i < nmeters; i++)
-		ck_assert_uint_ge(meter_seqs[i] - meter_seqs[i - 1], 3);
+	for (int i = 1; i < c.nmeters; i++)
+		ck_assert_uint_ge(c.meter_seqs[i] - c.meter_seqs[i - 1], 3);
 }
 END_TEST
 
@@ -617,10 +621,5 @@ static Suite *dw_stream_suite(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	SRunner *sr = srunner_create(dw_stream_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(dw_stream_suite());
 }

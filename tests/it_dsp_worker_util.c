@@ -260,12 +260,10 @@ bool fgw_removed(fgw *g, uint32_t pipe, long long *when_ms)
 	return is_removed(g, pipe, when_ms);
 }
 
-int fgw_send_raw(fgw *g, uint32_t pipe, const void *p, size_t n)
+/* Sends m to one pipe; m is freed either way. */
+static int send_to_pipe(fgw *g, uint32_t pipe, nng_msg *m)
 {
-	nng_msg *m;
 	nng_pipe np = NNG_PIPE_INITIALIZER;
-	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, p, n) != 0)
-		return -1;
 	memcpy(&np, &pipe, sizeof(pipe));
 	nng_msg_set_pipe(m, np);
 	if (nng_sendmsg(g->s, m, 0) != 0) {
@@ -275,20 +273,25 @@ int fgw_send_raw(fgw *g, uint32_t pipe, const void *p, size_t n)
 	return 0;
 }
 
+int fgw_send_raw(fgw *g, uint32_t pipe, const void *p, size_t n)
+{
+	nng_msg *m;
+	if (nng_msg_alloc(&m, 0) != 0)
+		return -1;
+	if (nng_msg_append(m, p, n) != 0) {
+		nng_msg_free(m);
+		return -1;
+	}
+	return send_to_pipe(g, pipe, m);
+}
+
 int fgw_send(fgw *g, uint32_t pipe, unsigned type, const char *sid, uint64_t seq,
     const void *p, size_t n)
 {
 	nng_msg *m;
-	nng_pipe np = NNG_PIPE_INITIALIZER;
 	if (pyc_wire_msg_new(&m, type, 0, sid, seq, p, n) != PYC_OK)
 		return -1;
-	memcpy(&np, &pipe, sizeof(pipe));
-	nng_msg_set_pipe(m, np);
-	if (nng_sendmsg(g->s, m, 0) != 0) {
-		nng_msg_free(m);
-		return -1;
-	}
-	return 0;
+	return send_to_pipe(g, pipe, m);
 }
 
 uint64_t fgw_answered(fgw *g, uint32_t pipe)

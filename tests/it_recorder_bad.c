@@ -90,6 +90,30 @@ static size_t envelope(uint8_t *b, unsigned version, unsigned type, unsigned fla
 	return 16 + sl + plen;
 }
 
+/* Sends an envelope on a worker socket; the recorder answers with a
+ * message of type reply carrying status want. */
+static void stream_expect(nng_socket w, unsigned version, unsigned type, unsigned flags,
+    const char *sid, const void *payload, size_t plen, unsigned reply, int want)
+{
+	uint8_t b[256];
+	pyc_rec_result res;
+	send_raw(w, b, envelope(b, version, type, flags, sid, payload, plen));
+	int got = rf_wait_result(w, reply, 3000, &res);
+	ck_assert_msg(got == want, "v%u type %u: status %d, not %d", version, type, got, want);
+}
+
+/* Sends an envelope on the control socket; the reply is of type reply
+ * with status want. */
+static void ctl_expect(nng_socket g, unsigned version, unsigned type, const char *sid,
+    const void *payload, size_t plen, int reply, int want)
+{
+	uint8_t b[512];
+	int status = -1;
+	int got = ctl_raw(g, b, envelope(b, version, type, 0, sid, payload, plen), &status);
+	ck_assert_msg(got == reply && status == want, "v%u type %u: reply %d status %d, not %d %d",
+	    version, type, got, status, reply, want);
+}
+
 START_TEST(test_rec_it_bad_stream_messages)
 {
 	nng_socket w = rf_worker(&R), w2 = rf_worker(&R);
@@ -102,18 +126,12 @@ START_TEST(test_rec_it_bad_stream_messages)
 	send_raw(w, "xyz", 3);
 	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EPROTO);
 	ck_assert_str_eq(res.code, "bad_message");
-	n = envelope(b, 2, PYC_MSG_REC_STOP, 0, "s1", NULL, 0);
-	send_raw(w, b, n);
-	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EVERSION);
-	n = envelope(b, 1, 99, 0, "s1", NULL, 0);
-	send_raw(w, b, n);
-	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EPROTO);
-	n = envelope(b, 1, PYC_MSG_REC_LIST, 0, "s1", "\0\0\0\0\0\0\0\0", 8);
-	send_raw(w, b, n);
-	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EPROTO);
-	n = envelope(b, 1, PYC_MSG_REC_STOP, PYC_WIRE_F_REPLY, "s1", NULL, 0);
-	send_raw(w, b, n);
-	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EPROTO);
+	stream_expect(w, 2, PYC_MSG_REC_STOP, 0, "s1", NULL, 0, PYC_MSG_REC_ERROR, PYC_EVERSION);
+	stream_expect(w, 1, 99, 0, "s1", NULL, 0, PYC_MSG_REC_ERROR, PYC_EPROTO);
+	stream_expect(w, 1, PYC_MSG_REC_LIST, 0, "s1", "\0\0\0\0\0\0\0\0", 8, PYC_MSG_REC_ERROR,
+	    PYC_EPROTO);
+	stream_expect(w, 1, PYC_MSG_REC_STOP, PYC_WIRE_F_REPLY, "s1", NULL, 0, PYC_MSG_REC_ERROR,
+	    PYC_EPROTO);
 	/* A length that does not match. */
 	n = envelope(b, 1, PYC_MSG_REC_STOP, 0, "s1", NULL, 0);
 	b[4] = 10;
@@ -161,42 +179,22 @@ END_TEST
 START_TEST(test_rec_it_bad_control_messages)
 {
 	nng_socket g = rf_gateway(&R);
-	uint8_t b[512];
-	size_t n;
 	int status;
 
 	ck_assert_int_eq(ctl_raw(g, "xyz", 3, &status), PYC_MSG_REC_ERROR);
 	ck_assert_int_eq(status, PYC_EPROTO);
-	n = envelope(b, 1, 99, 0, "", NULL, 0);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_ERROR);
-	ck_assert_int_eq(status, PYC_EPROTO);
-	n = envelope(b, 7, PYC_MSG_HEALTH, 0, "", NULL, 0);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_ERROR);
-	ck_assert_int_eq(status, PYC_EVERSION);
+	ctl_expect(g, 1, 99, "", NULL, 0, PYC_MSG_REC_ERROR, PYC_EPROTO);
+	ctl_expect(g, 7, PYC_MSG_HEALTH, "", NULL, 0, PYC_MSG_REC_ERROR, PYC_EVERSION);
 	/* Stream types on the control socket. */
-	n = envelope(b, 1, PYC_MSG_REC_START, 0, "s", "\0\0\0\0", 4);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_START);
-	ck_assert_int_eq(status, PYC_EPROTO);
+	ctl_expect(g, 1, PYC_MSG_REC_START, "s", "\0\0\0\0", 4, PYC_MSG_REC_START, PYC_EPROTO);
 	/* Truncated payloads. */
-	n = envelope(b, 1, PYC_MSG_REC_LIST, 0, "s", "\0\0\0", 3);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_LIST);
-	ck_assert_int_eq(status, PYC_EPROTO);
-	n = envelope(b, 1, PYC_MSG_REC_META, 0, "", "\x05\0ab", 4);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_META);
-	ck_assert_int_eq(status, PYC_EPROTO);
-	n = envelope(b, 1, PYC_MSG_REC_READ, 0, "", "\x01\0a", 3);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_READ);
-	ck_assert_int_eq(status, PYC_EPROTO);
-	n = envelope(b, 1, PYC_MSG_SESSION_ENDED, 0, "s", "x", 1);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_SESSION_ENDED);
-	ck_assert_int_eq(status, PYC_EPROTO);
-	n = envelope(b, 1, PYC_MSG_SESSION_ENDED, 0, "", NULL, 0);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_SESSION_ENDED);
-	ck_assert_int_eq(status, PYC_EINVAL);
+	ctl_expect(g, 1, PYC_MSG_REC_LIST, "s", "\0\0\0", 3, PYC_MSG_REC_LIST, PYC_EPROTO);
+	ctl_expect(g, 1, PYC_MSG_REC_META, "", "\x05\0ab", 4, PYC_MSG_REC_META, PYC_EPROTO);
+	ctl_expect(g, 1, PYC_MSG_REC_READ, "", "\x01\0a", 3, PYC_MSG_REC_READ, PYC_EPROTO);
+	ctl_expect(g, 1, PYC_MSG_SESSION_ENDED, "s", "x", 1, PYC_MSG_SESSION_ENDED, PYC_EPROTO);
+	ctl_expect(g, 1, PYC_MSG_SESSION_ENDED, "", NULL, 0, PYC_MSG_SESSION_ENDED, PYC_EINVAL);
 	/* A name with a NUL inside fails to decode. */
-	n = envelope(b, 1, PYC_MSG_REC_DELETE, 0, "", "\x03\0a\0b", 5);
-	ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_DELETE);
-	ck_assert_int_eq(status, PYC_EPROTO);
+	ctl_expect(g, 1, PYC_MSG_REC_DELETE, "", "\x03\0a\0b", 5, PYC_MSG_REC_DELETE, PYC_EPROTO);
 	/* A read longer than the 1 MiB limit. */
 	{
 		pyc_rec_read_req q;
@@ -207,9 +205,7 @@ START_TEST(test_rec_it_bad_control_messages)
 		q.length = PYC_READ_MAX + 1;
 		pyc_wbuf_init(&w, pb, sizeof(pb));
 		pyc_rec_read_req_put(&w, &q);
-		n = envelope(b, 1, PYC_MSG_REC_READ, 0, "", pb, w.len);
-		ck_assert_int_eq(ctl_raw(g, b, n, &status), PYC_MSG_REC_READ);
-		ck_assert_int_eq(status, PYC_EPROTO);
+		ctl_expect(g, 1, PYC_MSG_REC_READ, "", pb, w.len, PYC_MSG_REC_READ, PYC_EPROTO);
 	}
 	nng_close(g);
 }
@@ -356,13 +352,5 @@ static Suite *bad_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	setvbuf(stdout, NULL, _IONBF, 0);
-	sr = srunner_create(bad_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(bad_suite());
 }

@@ -597,13 +597,5 @@ static Suite *rec_it_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	setvbuf(stdout, NULL, _IONBF, 0);
-	sr = srunner_create(rec_it_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(rec_it_suite());
 }

@@ -244,13 +244,5 @@ static Suite *crash_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	setvbuf(stdout, NULL, _IONBF, 0);
-	sr = srunner_create(crash_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(crash_suite());
 }

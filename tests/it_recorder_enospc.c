@@ -150,10 +150,8 @@ END_TEST
 
 int main(void)
 {
-	SRunner *sr;
 	Suite *s;
 	TCase *tc;
-	int failed;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (geteuid() != 0) {
@@ -166,9 +164,5 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rec_it_disk_full_and_read_only);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(s);
 }

@@ -7,6 +7,7 @@
 #include "it_recorder_util.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,17 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <sndfile.h>
 
-static void add_env(rf_recorder *r, const char *kv)
+/* Appends one "NAME=value" entry, formatted like printf. */
+static void add_env(rf_recorder *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_env(rf_recorder *r, const char *fmt, ...)
 {
+	va_list ap;
 	if (r->nenv >= 12)
 		return;
-	snprintf(r->envbuf[r->nenv], sizeof(r->envbuf[0]), "%s", kv);
+	va_start(ap, fmt);
+	vsnprintf(r->envbuf[r->nenv], sizeof(r->envbuf[0]), fmt, ap);
+	va_end(ap);
 	r->env[r->nenv] = r->envbuf[r->nenv];
 	r->nenv++;
 	r->env[r->nenv] = NULL;
@@ -34,26 +41,19 @@ void rf_init(rf_recorder *r, const char *const *extra)
 	snprintf(r->url, sizeof(r->url), "ipc://%s/run/rec.ipc", r->dir);
 	snprintf(r->ctl_url, sizeof(r->ctl_url), "ipc://%s/run/rec-ctl.ipc", r->dir);
 	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
-		add_env(r, extra[i]);
+		add_env(r, "%s", extra[i]);
 	r->nextra = r->nenv;
 }
 
 static void build_env(rf_recorder *r, int base)
 {
-	char kv[700];
 	r->nenv = base;
-	snprintf(kv, sizeof(kv), "RECORDINGS_DIR=%s", r->rec_dir);
-	add_env(r, kv);
-	snprintf(kv, sizeof(kv), "DB_PATH=%s", r->db_path);
-	add_env(r, kv);
-	snprintf(kv, sizeof(kv), "RECORDER_LISTEN_URL=%s", r->url);
-	add_env(r, kv);
-	snprintf(kv, sizeof(kv), "RECORDER_CTL_LISTEN_URL=%s", r->ctl_url);
-	add_env(r, kv);
-	snprintf(kv, sizeof(kv), "RUN_DIR=%s/run", r->dir);
-	add_env(r, kv);
-	snprintf(kv, sizeof(kv), "DATA_DIR=%s/data", r->dir);
-	add_env(r, kv);
+	add_env(r, "RECORDINGS_DIR=%s", r->rec_dir);
+	add_env(r, "DB_PATH=%s", r->db_path);
+	add_env(r, "RECORDER_LISTEN_URL=%s", r->url);
+	add_env(r, "RECORDER_CTL_LISTEN_URL=%s", r->ctl_url);
+	add_env(r, "RUN_DIR=%s/run", r->dir);
+	add_env(r, "DATA_DIR=%s/data", r->dir);
 }
 
 bool rf_start(rf_recorder *r)

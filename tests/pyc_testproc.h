@@ -54,4 +54,21 @@ long long pyc_now_ms(void);
 /* Sleeps ms milliseconds. */
 void pyc_sleep_ms(int ms);
 
+/* Runs a Check suite with the default fork mode and unbuffered stdout;
+ * the exit status for a test program's main (EXIT_FAILURE if any test
+ * failed). Frees the suite. Defined where <check.h> is included first. */
+#ifdef CHECK_H
+#include <stdio.h>
+#include <stdlib.h>
+static inline int pyc_check_run(Suite *s)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+#endif
+
 #endif /* PYC_TESTPROC_H */
