@@ -8,6 +8,9 @@
  * or X-Forwarded-For's when the peer is a trusted proxy). A missing or
  * malformed session id is not refused there: the earlier system accepted
  * the upgrade and closed with 4000, and clients rely on seeing that code.
+ * A refusal is answered in LWS_CALLBACK_HTTP_CONFIRM_UPGRADE with an HTTP
+ * status (404 path, 403 origin, 503 MAX_SESSIONS, 429 per address);
+ * lws only hangs up on a refusal in FILTER_PROTOCOL_CONNECTION.
  * No extensions are offered (info.extensions stays NULL): PCM does not
  * compress and permessage-deflate is attack surface.
  *
@@ -15,7 +18,12 @@
  * by the rx buffer) into a per-connection buffer that grows only after the
  * total (what we have + this piece + the rest of this frame) was checked
  * against WS_MAX_MESSAGE_BYTES; a message in one piece is handed over
- * without a copy. Outgoing data is written only in SERVER_WRITEABLE, one
+ * without a copy.
+ *
+ * Idle clients are pinged by tick_cb (a ping with a payload, every third
+ * of WS_IDLE_TIMEOUT_SECONDS, at most every GW_WS_PING_MAX_US); data or a
+ * pong counts as a sign of life, and a connection without either for
+ * WS_IDLE_TIMEOUT_SECONDS is closed with 1001. Outgoing data is written only in SERVER_WRITEABLE, one
  * message per callback, events first. Worker messages are written straight
  * from the nng message: the envelope header in front of the payload is at
  * least LWS_PRE bytes, which lws uses for the frame header.
@@ -51,6 +59,8 @@ struct gw_conn {
 	bool established;
 	char addr[64];
 	int64_t last_rx;
+	int64_t last_ping;
+	bool ping_due;
 
 	uint8_t *rx;
 	size_t rx_len, rx_cap;
@@ -272,41 +282,75 @@ static bool query_session_id(struct lws *wsi, char *out, size_t cap)
 	return false;
 }
 
-static int filter_connection(gw_ws *ws, struct lws *wsi, pss *p)
+/* Why an upgrade is refused, as the HTTP status to answer with (0: it is
+ * not); the client's address goes to addr. Logs the refusal when log. */
+static int upgrade_refusal(gw_ws *ws, struct lws *wsi, char *addr, size_t cap, bool log)
 {
 	char uri[256] = "", origin[512] = "", peer[128] = "", xff[512] = "";
-	char addr[64];
 
+	addr[0] = '\0';
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int) sizeof(uri) ||
 	    lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    (strcmp(uri, "/ws/audio") != 0 && strcmp(uri, "/ws/audio/") != 0)) {
-		pyc_log(PYC_LOG_INFO, "ws: upgrade refused: path %.80s", uri);
-		return 1;
+		if (log)
+			pyc_log(PYC_LOG_INFO, "ws: upgrade refused: path %.80s", uri);
+		return HTTP_STATUS_NOT_FOUND;
 	}
 	int ol = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
 	if (ol > 0) {
 		if (ol >= (int) sizeof(origin) ||
 		    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
 		    !gw_proto_origin_allowed(ws->cfg->frontend_url, origin)) {
-			pyc_log(PYC_LOG_WARN, "ws: upgrade refused: origin %.120s not allowed", origin);
-			return 1;
+			if (log)
+				pyc_log(PYC_LOG_WARN, "ws: upgrade refused: origin %.120s not allowed",
+				    origin);
+			return HTTP_STATUS_FORBIDDEN;
 		}
 	}
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 &&
 	    lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) < (int) sizeof(xff))
 		lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR);
-	gw_proto_client_addr(peer, xff, ws->cfg->trusted_proxies, addr, sizeof(addr));
+	gw_proto_client_addr(peer, xff, ws->cfg->trusted_proxies, addr, cap);
 	if (ws->n_conns >= ws->cfg->max_sessions) {
-		pyc_log(PYC_LOG_WARN, "ws: upgrade refused: %d connections (MAX_SESSIONS)",
-		    ws->n_conns);
-		return 1;
+		if (log)
+			pyc_log(PYC_LOG_WARN, "ws: upgrade refused: %d connections (MAX_SESSIONS)",
+			    ws->n_conns);
+		return HTTP_STATUS_SERVICE_UNAVAILABLE;
 	}
 	if (conn_count_addr(ws, addr) >= ws->cfg->max_sessions_per_ip) {
-		pyc_log(PYC_LOG_WARN, "ws: upgrade refused: %s has %d connections "
-		    "(MAX_SESSIONS_PER_IP)", addr, ws->cfg->max_sessions_per_ip);
-		return 1;
+		if (log)
+			pyc_log(PYC_LOG_WARN, "ws: upgrade refused: %s has %d connections "
+			    "(MAX_SESSIONS_PER_IP)", addr, ws->cfg->max_sessions_per_ip);
+		return GW_HTTP_TOO_MANY_REQUESTS;
 	}
+	return 0;
+}
+
+/* The upgrade is answered with an HTTP error here, where lws still lets
+ * us write one (a refusal in FILTER_PROTOCOL_CONNECTION only hangs up). */
+static int confirm_upgrade(gw_ws *ws, struct lws *wsi, const char *to)
+{
+	char addr[64];
+	if (to == NULL || strcmp(to, "websocket") != 0)
+		return 0;
+	int status = upgrade_refusal(ws, wsi, addr, sizeof(addr), true);
+	if (status == 0)
+		return 0;
+	if (lws_return_http_status(wsi, (unsigned int) status, NULL) != 0)
+		return -1;
+	return 1;
+}
+
+static int filter_connection(gw_ws *ws, struct lws *wsi, pss *p)
+{
+	char addr[64];
+
+	/* checked again: nothing can have changed since confirm_upgrade in
+	 * this single-threaded loop, but this is where the connection is
+	 * counted */
+	if (upgrade_refusal(ws, wsi, addr, sizeof(addr), false) != 0)
+		return 1;
 	gw_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return 1;
@@ -314,7 +358,7 @@ static int filter_connection(gw_ws *ws, struct lws *wsi, pss *p)
 	c->wsi = wsi;
 	c->sid_ok = query_session_id(wsi, c->sid, sizeof(c->sid));
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	c->last_rx = gw_now_us();
+	c->last_rx = c->last_ping = gw_now_us();
 	c->next = ws->conns;
 	if (ws->conns != NULL)
 		ws->conns->prev = c;
@@ -416,6 +460,19 @@ static int on_writeable(gw_conn *c, struct lws *wsi)
 		    (unsigned char *) c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
+	if (c->ping_due) {
+		/* a ping with a payload: lws 4.1 does not hand an empty pong to
+		 * the callback, and the pong is how an idle client shows it is
+		 * there */
+		uint8_t ping[LWS_PRE + 8];
+		memcpy(ping + LWS_PRE, "pyc-ping", 8);
+		c->ping_due = false;
+		if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0)
+			return -1;
+		if (c->ev_len > 0 || c->meter.data != NULL || c->mon.data != NULL)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
 	if (c->ev_len > 0) {
 		o = &c->ev[c->ev_head];
 	} else if (c->meter.data != NULL) {
@@ -448,12 +505,19 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 	gw_ws *ws = lws_container_of(sul, gw_ws, tick_sul);
 	int64_t now = gw_now_us();
 	int64_t idle = (int64_t) ws->cfg->ws_idle_timeout_s * 1000000;
+	int64_t ping_every = idle / 3 < GW_WS_PING_MAX_US ? idle / 3 : GW_WS_PING_MAX_US;
 
 	for (gw_conn *c = ws->conns; c != NULL; c = c->next) {
-		if (c->established && c->close_code == 0 && !c->paused && now - c->last_rx > idle) {
+		if (!c->established || c->close_code != 0 || c->paused)
+			continue;
+		if (now - c->last_rx > idle) {
 			pyc_log(PYC_LOG_INFO, "session %s: idle for %d s, closing", c->sid,
 			    ws->cfg->ws_idle_timeout_s);
 			gw_conn_close(c, 1001, "idle timeout");
+		} else if (now - c->last_rx >= ping_every && now - c->last_ping >= ping_every) {
+			c->last_ping = now;
+			c->ping_due = true;
+			want_write(c);
 		}
 	}
 	gw_sessions_tick(ws->reg);
@@ -482,6 +546,9 @@ static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, voi
 		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
 			return -1;
 		return lws_http_transaction_completed(wsi);
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(ws, wsi, in);
 
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (p == NULL)
@@ -573,9 +640,11 @@ pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg)
 	ws->reg = reg;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 
-	int idle = cfg->ws_idle_timeout_s;
-	ws->retry.secs_since_valid_ping = (uint16_t) (idle / 3 > 0 ? idle / 3 : 1);
-	ws->retry.secs_since_valid_hangup = (uint16_t) (idle + 10 < 65535 ? idle + 10 : 65535);
+	/* the pings and the idle timeout are ours (tick_cb); lws's own
+	 * validity pings would be empty, and lws 4.1 does not report an empty
+	 * pong, so they are off */
+	ws->retry.secs_since_valid_ping = 65535;
+	ws->retry.secs_since_valid_hangup = 65535;
 
 	memset(&info, 0, sizeof(info));
 	info.port = cfg->ws_port;

@@ -24,6 +24,8 @@
 
 #define GW_WS_EVENT_QUEUE 256  /* events queued per connection before 1008 */
 #define GW_WS_MAX_FRAGMENTS 256 /* WebSocket frames in one message at most */
+#define GW_WS_PING_MAX_US 20000000 /* idle clients are pinged at least this often */
+#define GW_HTTP_TOO_MANY_REQUESTS 429 /* upgrade refused: MAX_SESSIONS_PER_IP */
 
 typedef struct gw_ws gw_ws;
 typedef struct gw_conn gw_conn;

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,15 +405,12 @@ void gw_tc_destroy(gw_tc *c)
 
 /* ---- HTTP ---- */
 
-int gw_http_raw(int port, const char *request, size_t len, gw_http_resp *r)
+int gw_tcp_connect(int port)
 {
 	struct sockaddr_in a;
 	struct timeval tv = {10, 0};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	size_t cap = 65536, n = 0;
-	char *buf;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	memset(r, 0, sizeof(*r));
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -425,6 +423,136 @@ int gw_http_raw(int port, const char *request, size_t len, gw_http_resp *r)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* Reads what arrives within ms into buf (appending at *n); returns the
+ * recv result of the last read: >0 data, 0 closed, -1 nothing (timeout)
+ * or reset. */
+static ssize_t read_some(int fd, char *buf, size_t cap, size_t *n, int ms)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	if (poll(&pfd, 1, ms) <= 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	ssize_t k = recv(fd, buf + *n, cap - *n, MSG_DONTWAIT);
+	if (k > 0)
+		*n += (size_t) k;
+	return k;
+}
+
+int gw_ws_raw_upgrade(int port, const char *path, const char *extra, int *status, char *head,
+    size_t cap, int timeout_ms)
+{
+	char req[4096];
+	size_t n = 0;
+	long long end = now_ms() + timeout_ms;
+	int fd = gw_tcp_connect(port);
+
+	*status = 0;
+	head[0] = '\0';
+	if (fd < 0)
+		return -1;
+	int len = snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n%s\r\n", path, port, extra ? extra : "");
+	if (send(fd, req, (size_t) len, MSG_NOSIGNAL) != len) {
+		close(fd);
+		return -1;
+	}
+	/* read byte by byte up to the blank line, so the frames after the
+	 * header block stay in the socket for gw_ws_raw_wait_close */
+	while (n + 1 < cap && now_ms() < end) {
+		ssize_t k = read_some(fd, head, n + 1, &n, (int) (end - now_ms()));
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+		head[n] = '\0';
+		if (n >= 4 && strcmp(head + n - 4, "\r\n\r\n") == 0)
+			break;
+	}
+	head[n] = '\0';
+	if (sscanf(head, "HTTP/1.%*d %d", status) != 1)
+		*status = 0;
+	return fd;
+}
+
+int gw_ws_raw_wait_close(int fd, int timeout_ms)
+{
+	static char buf[65536];
+	size_t n = 0;
+	long long end = now_ms() + timeout_ms;
+
+	for (;;) {
+		/* whole frames at the front of buf: skip all but a close */
+		while (n >= 2) {
+			const unsigned char *p = (const unsigned char *) buf;
+			size_t hl = 2, pl = p[1] & 0x7f;
+			if (pl == 126) {
+				if (n < 4)
+					break;
+				hl = 4;
+				pl = (size_t) p[2] << 8 | p[3];
+			} else if (pl == 127) {
+				if (n < 10)
+					break;
+				hl = 10;
+				pl = 0;
+				for (int i = 2; i < 10; i++)
+					pl = pl << 8 | p[i];
+			}
+			if (p[1] & 0x80)
+				hl += 4; /* a server never masks, but be safe */
+			if ((p[0] & 0x0f) == 0x8 && n >= hl + 2)
+				return p[hl] << 8 | p[hl + 1];
+			if ((p[0] & 0x0f) == 0x8 && n >= hl && pl == 0)
+				return 1005;
+			if (hl + pl > sizeof(buf)) {
+				/* too big to hold: drop what we have of it */
+				n = 0;
+				break;
+			}
+			if (n < hl + pl)
+				break;
+			memmove(buf, buf + hl + pl, n - hl - pl);
+			n -= hl + pl;
+		}
+		long long left = end - now_ms();
+		if (left <= 0)
+			return -1;
+		ssize_t k = read_some(fd, buf, sizeof(buf), &n, (int) left);
+		if (k == 0)
+			return 1006;
+		if (k < 0 && errno != EAGAIN && errno != EINTR)
+			return 1006;
+	}
+}
+
+bool gw_tcp_wait_eof(int fd, int timeout_ms)
+{
+	char buf[4096];
+	long long end = now_ms() + timeout_ms;
+	for (;;) {
+		size_t n = 0;
+		long long left = end - now_ms();
+		if (left <= 0)
+			return false;
+		ssize_t k = read_some(fd, buf, sizeof(buf), &n, (int) left);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+			return true;
+	}
+}
+
+int gw_http_raw(int port, const char *request, size_t len, gw_http_resp *r)
+{
+	int fd = gw_tcp_connect(port);
+	size_t cap = 65536, n = 0;
+	char *buf;
+
+	memset(r, 0, sizeof(*r));
+	if (fd < 0)
+		return -1;
 	for (size_t off = 0; off < len;) {
 		ssize_t w = send(fd, request + off, len - off, MSG_NOSIGNAL);
 		if (w <= 0)

@@ -84,4 +84,27 @@ bool gw_http_header(const gw_http_resp *r, const char *name, char *out, size_t c
 
 void gw_http_free(gw_http_resp *r);
 
+/* ---- raw sockets: what a browser never does ---- */
+
+/* A TCP connection to 127.0.0.1:port (10 s send/receive timeouts); the
+ * socket, or -1. Caller closes. */
+int gw_tcp_connect(int port);
+
+/* True once the peer closed (or reset) the connection within timeout_ms;
+ * what arrives meanwhile is read and dropped. */
+bool gw_tcp_wait_eof(int fd, int timeout_ms);
+
+/* Sends a WebSocket upgrade for path (with extra header lines, may be
+ * NULL) and reads the answer's header block into head (NUL-terminated).
+ * *status is the HTTP status (0: closed without an answer). Returns the
+ * socket (caller closes), -1 if the connection failed. The client never
+ * answers pings and never sends a frame. */
+int gw_ws_raw_upgrade(int port, const char *path, const char *extra, int *status, char *head,
+    size_t cap, int timeout_ms);
+
+/* After a 101: reads (and drops) server frames until a close frame;
+ * returns its code, 1005 without one, 1006 if the socket closed without
+ * a close frame, -1 on timeout. */
+int gw_ws_raw_wait_close(int fd, int timeout_ms);
+
 #endif /* GW_TESTCLIENT_H */
