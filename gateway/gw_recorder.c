@@ -12,9 +12,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -24,6 +26,7 @@
 #include "pyc_wire.h"
 
 #define NOTICE_MAX 4096
+#define DRAIN_MS 2000 /* notices still queued at shutdown get this long in all */
 
 struct gw_recorder {
 	nng_socket sock;
@@ -35,6 +38,9 @@ struct gw_recorder {
 	pthread_t thr;
 	bool thr_started;
 	bool stopping;
+	bool done;             /* the notice thread has finished */
+	bool closed;           /* sock closed by destroy */
+	int64_t drain_until;   /* monotonic ms, set with stopping */
 	char (*q)[PYC_SESSION_ID_MAX + 1];
 	int q_head, q_len;
 	int in_flight;
@@ -238,6 +244,13 @@ pyc_err gw_recorder_health(gw_recorder *r, int timeout_ms)
 	return e;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *notice_main(void *arg)
 {
 	gw_recorder *r = arg;
@@ -249,6 +262,18 @@ static void *notice_main(void *arg)
 			pthread_cond_wait(&r->cv, &r->mu);
 		if (r->q_len == 0 && r->stopping)
 			break;
+		int timeout = r->timeout_ms;
+		if (r->stopping) {
+			int64_t now = mono_ms();
+			if (now >= r->drain_until) {
+				pyc_log(PYC_LOG_WARN, "recorder: %d session_ended notice(s) not sent "
+				    "at shutdown", r->q_len);
+				r->q_len = 0;
+				break;
+			}
+			if ((int64_t) timeout > r->drain_until - now)
+				timeout = (int) (r->drain_until - now);
+		}
 		memcpy(sid, r->q[r->q_head], sizeof(sid));
 		r->q_head = (r->q_head + 1) % NOTICE_MAX;
 		r->q_len--;
@@ -259,8 +284,7 @@ static void *notice_main(void *arg)
 		nng_msg *rep;
 		pyc_wbuf w;
 		pyc_wbuf_init(&w, NULL, 0);
-		pyc_err e = status_request(r, PYC_MSG_SESSION_ENDED, sid, &w, r->timeout_ms,
-		    &st, &rep);
+		pyc_err e = status_request(r, PYC_MSG_SESSION_ENDED, sid, &w, timeout, &st, &rep);
 		if (e != PYC_OK) {
 			pyc_log(PYC_LOG_WARN, "session %s: session_ended not delivered: %s", sid,
 			    pyc_strerror(e));
@@ -273,6 +297,8 @@ static void *notice_main(void *arg)
 		pthread_mutex_lock(&r->mu);
 		r->in_flight = 0;
 	}
+	r->done = true;
+	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
 }
@@ -347,13 +373,29 @@ void gw_recorder_destroy(gw_recorder *r)
 	if (r == NULL)
 		return;
 	if (r->thr_started) {
+		/* bounded: a recorder that is gone must not hold up shutdown for
+		 * a request timeout per queued notice */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += DRAIN_MS / 1000 + 1;
 		pthread_mutex_lock(&r->mu);
 		r->stopping = true;
-		pthread_cond_signal(&r->cv);
+		r->drain_until = mono_ms() + DRAIN_MS;
+		pthread_cond_broadcast(&r->cv);
+		while (!r->done && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+			;
+		bool done = r->done;
 		pthread_mutex_unlock(&r->mu);
+		if (!done) {
+			/* a request started before the stop is still waiting:
+			 * closing the socket ends it */
+			nng_close(r->sock);
+			r->closed = true;
+		}
 		pthread_join(r->thr, NULL);
 	}
-	nng_close(r->sock);
+	if (!r->closed)
+		nng_close(r->sock);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r->q);

@@ -529,6 +529,26 @@ int gw_ws_raw_wait_close(int fd, int timeout_ms)
 	}
 }
 
+int gw_ws_raw_send_text(int fd, const char *text)
+{
+	unsigned char f[14 + 1024];
+	size_t n = strlen(text), h = 2;
+	if (n > 1024)
+		return -1;
+	f[0] = 0x81;
+	if (n < 126) {
+		f[1] = (unsigned char) (0x80 | n);
+	} else {
+		f[1] = 0x80 | 126;
+		f[2] = (unsigned char) (n >> 8);
+		f[3] = (unsigned char) n;
+		h = 4;
+	}
+	memset(f + h, 0, 4); /* a zero mask leaves the payload as it is */
+	memcpy(f + h + 4, text, n);
+	return send(fd, f, h + 4 + n, MSG_NOSIGNAL) == (ssize_t) (h + 4 + n) ? 0 : -1;
+}
+
 bool gw_tcp_wait_eof(int fd, int timeout_ms)
 {
 	char buf[4096];

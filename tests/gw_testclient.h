@@ -98,9 +98,13 @@ bool gw_tcp_wait_eof(int fd, int timeout_ms);
  * NULL) and reads the answer's header block into head (NUL-terminated).
  * *status is the HTTP status (0: closed without an answer). Returns the
  * socket (caller closes), -1 if the connection failed. The client never
- * answers pings and never sends a frame. */
+ * answers pings. (The lws client reports a close code it does not know,
+ * such as 1013, as 1002; a raw socket sees the code as sent.) */
 int gw_ws_raw_upgrade(int port, const char *path, const char *extra, int *status, char *head,
     size_t cap, int timeout_ms);
+
+/* After a 101: sends a (masked) text frame. 0 on success. */
+int gw_ws_raw_send_text(int fd, const char *text);
 
 /* After a 101: reads (and drops) server frames until a close frame;
  * returns its code, 1005 without one, 1006 if the socket closed without

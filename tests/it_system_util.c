@@ -52,7 +52,17 @@ static bool healthy(sys *s, int timeout_ms)
 	return false;
 }
 
-bool sys_start(sys *s, const char *const *extra)
+bool sys_start_recorder(sys *s)
+{
+	return pyc_proc_start(&s->rec, "recorder/pyc-recorder", NULL, s->envp) == 0;
+}
+
+bool sys_start_host(sys *s)
+{
+	return pyc_proc_start(&s->host, "dsp-worker/pyc-dsp-worker", NULL, s->envp) == 0;
+}
+
+static bool start(sys *s, const char *const *extra, bool all)
 {
 	const char *lvl = getenv("PYC_TEST_LOG_LEVEL");
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -73,14 +83,12 @@ bool sys_start(sys *s, const char *const *extra)
 	add_env(s, "REQUEST_TIMEOUT_MS=%d", 10000);
 	for (int i = 0; extra != NULL && extra[i] != NULL && s->nenv < 23; i++)
 		add_env(s, "%s", extra[i]);
-	if (pyc_proc_start(&s->rec, "recorder/pyc-recorder", NULL, s->envp) != 0 ||
-	    pyc_proc_start(&s->host, "dsp-worker/pyc-dsp-worker", NULL, s->envp) != 0 ||
-	    !sys_start_gateway(s)) {
+	if ((all && (!sys_start_recorder(s) || !sys_start_host(s))) || !sys_start_gateway(s)) {
 		sys_stop(s);
 		return false;
 	}
 	if (!pyc_wait_for_port(s->http_port, 10000) || !pyc_wait_for_port(s->ws_port, 10000) ||
-	    !healthy(s, 20000)) {
+	    (all && !healthy(s, 20000))) {
 		fprintf(stderr, "system did not come up\n");
 		sys_stop(s);
 		return false;
@@ -88,8 +96,18 @@ bool sys_start(sys *s, const char *const *extra)
 	return true;
 }
 
+bool sys_start(sys *s, const char *const *extra)
+{
+	return start(s, extra, true);
+}
+
+bool sys_start_gateway_alone(sys *s, const char *const *extra)
+{
+	return start(s, extra, false);
+}
+
 /* Stops one process; true if it exited by itself with status 0. */
-static bool stop_clean(pyc_proc *p, int timeout_ms)
+bool sys_stop_one(pyc_proc *p, int timeout_ms)
 {
 	if (p->pid <= 0)
 		return true;
@@ -107,9 +125,9 @@ static bool stop_clean(pyc_proc *p, int timeout_ms)
 
 bool sys_stop(sys *s)
 {
-	bool ok = stop_clean(&s->gw, 12000);
-	ok = stop_clean(&s->host, 5000) && ok;
-	ok = stop_clean(&s->rec, 5000) && ok;
+	bool ok = sys_stop_one(&s->gw, 15000);
+	ok = sys_stop_one(&s->host, 5000) && ok;
+	ok = sys_stop_one(&s->rec, 5000) && ok;
 	if (s->dir != NULL) {
 		if (getenv("PYC_TEST_KEEP") == NULL)
 			pyc_tmpdir_remove(s->dir);

@@ -62,8 +62,18 @@ gw_tc *sys_open_init(sys *s, const char *sid, int rate, int channels);
 void sys_http_expect(sys *s, const char *method, const char *path, const char *extra,
     int status, const char *body);
 
+/* Like sys_start, but only the gateway: waits for its ports, not for
+ * /health (there is no worker host and no recorder yet). */
+bool sys_start_gateway_alone(sys *s, const char *const *extra);
+
 /* Starts or restarts one process (after a kill). */
 bool sys_start_gateway(sys *s);
+bool sys_start_recorder(sys *s);
+bool sys_start_host(sys *s);
+
+/* SIGTERM, SIGKILL after timeout_ms; true if it exited by itself with
+ * status 0 (otherwise prints how it ended). */
+bool sys_stop_one(pyc_proc *p, int timeout_ms);
 
 /* GET/DELETE helpers on the HTTP port. */
 int sys_http(sys *s, const char *method, const char *path, const char *extra,

@@ -1,0 +1,148 @@
+/* it_system_noworker.c - the gateway before the rest of the system is up:
+ * /health is 503 "degraded" without a worker host or a recorder, a client
+ * that sends init gets no_worker and is closed with 1013 after the
+ * documented 10 s, or served once a worker host starts within them.
+ *
+ * NOTES: only the gateway is started by main; a test that needs the
+ * recorder or a worker host starts it itself and stops it before it ends
+ * (checking it exits 0), so each test begins from a lone gateway.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "it_system_util.h"
+
+static sys S;
+
+/* GET /health: its status; the "status", "recorder" and hosts fields. */
+static int health(char *status, char *recorder, int *hosts)
+{
+	gw_http_resp r;
+	ck_assert_int_eq(sys_http(&S, "GET", "/health", NULL, &r), 0);
+	int st = r.status;
+	cJSON *j = cJSON_Parse(r.body);
+	ck_assert_ptr_nonnull(j);
+	snprintf(status, 32, "%s", cJSON_GetObjectItem(j, "status")->valuestring);
+	snprintf(recorder, 32, "%s", cJSON_GetObjectItem(j, "recorder")->valuestring);
+	*hosts = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "workers"), "hosts")->valueint;
+	cJSON_Delete(j);
+	gw_http_free(&r);
+	return st;
+}
+
+/* Polls /health until it answers want (bounded); the last status. */
+static int health_until(int want, int timeout_ms, char *status, char *recorder, int *hosts)
+{
+	int st;
+	long long end = pyc_now_ms() + timeout_ms;
+	while ((st = health(status, recorder, hosts)) != want && pyc_now_ms() < end)
+		pyc_sleep_ms(100);
+	return st;
+}
+
+static void expect_no_worker(gw_tc *c)
+{
+	char code[32];
+	char *e = gw_tc_recv_match(c, "\"error\"", 3000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert(json_str(e, "code", code, sizeof(code)));
+	ck_assert_str_eq(code, "no_worker");
+	free(e);
+}
+
+START_TEST(test_system_health_degraded_alone)
+{
+	char status[32], rec[32];
+	int hosts;
+	ck_assert_int_eq(health(status, rec, &hosts), 503);
+	ck_assert_str_eq(status, "degraded");
+	ck_assert_str_eq(rec, "unreachable");
+	ck_assert_int_eq(hosts, 0);
+}
+END_TEST
+
+START_TEST(test_system_no_worker_closes_1013)
+{
+	char sid[64], path[128], head[2048];
+	int status;
+	sys_mksid(sid, sizeof(sid), "nowork");
+	snprintf(path, sizeof(path), "/ws/audio?session_id=%s", sid);
+	/* a raw socket: the lws client reports 1013 as 1002 */
+	int fd = gw_ws_raw_upgrade(S.ws_port, path, NULL, &status, head, sizeof(head), 5000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(status, 101);
+	long long t0 = pyc_now_ms();
+	ck_assert_int_eq(gw_ws_raw_send_text(fd, "{\"action\":\"init\"}"), 0);
+	int code = gw_ws_raw_wait_close(fd, 14000);
+	long long took = pyc_now_ms() - t0;
+	printf("no worker: closed with %d after %lld ms\n", code, took);
+	ck_assert_int_eq(code, 1013);
+	ck_assert_int_ge(took, 9000);
+	ck_assert_int_le(took, 12000);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_system_no_worker_then_served)
+{
+	char status[32], rec[32], sid[64];
+	int hosts;
+	/* the recorder alone: still degraded, no worker host */
+	ck_assert(sys_start_recorder(&S));
+	ck_assert_int_eq(health_until(503, 100, status, rec, &hosts), 503);
+	for (long long end = pyc_now_ms() + 5000; strcmp(rec, "ok") != 0 && pyc_now_ms() < end;
+	     pyc_sleep_ms(100))
+		health(status, rec, &hosts);
+	ck_assert_str_eq(rec, "ok");
+	ck_assert_str_eq(status, "degraded");
+	ck_assert_int_eq(hosts, 0);
+
+	sys_mksid(sid, sizeof(sid), "late");
+	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
+	ck_assert_ptr_nonnull(c);
+	long long t0 = pyc_now_ms();
+	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"init\",\"sample_rate\":48000}"), 0);
+	expect_no_worker(c);
+
+	/* a host comes up within the 10 s: the session is served */
+	ck_assert(sys_start_host(&S));
+	char *r = gw_tc_recv_match(c, "\"ready\"", 10000);
+	ck_assert_ptr_nonnull(r);
+	free(r);
+	printf("no worker: ready %lld ms after init\n", pyc_now_ms() - t0);
+	ck_assert_int_le(pyc_now_ms() - t0, 10500);
+	ck_assert(!gw_tc_closed(c));
+	int16_t pcm[4800 * 2];
+	double phase = 0;
+	sig_sine(pcm, 4800, 2, 48000, 440, 0.5, 1.0, &phase);
+	ck_assert_int_eq(gw_tc_send_binary(c, pcm, sizeof(pcm)), 0);
+	r = gw_tc_recv_match(c, "\"meter\"", 5000);
+	ck_assert_ptr_nonnull(r);
+	free(r);
+
+	ck_assert_int_eq(health_until(200, 5000, status, rec, &hosts), 200);
+	ck_assert_str_eq(status, "ok");
+	ck_assert_int_ge(hosts, 1);
+
+	gw_tc_destroy(c);
+	ck_assert(sys_stop_one(&S.host, 5000));
+	ck_assert(sys_stop_one(&S.rec, 5000));
+}
+END_TEST
+
+int main(void)
+{
+	if (!sys_start_gateway_alone(&S, NULL))
+		return EXIT_FAILURE;
+	Suite *s = suite_create("system_noworker");
+	TCase *tc = sys_tcase(s, "noworker", 30);
+	tcase_add_test(tc, test_system_health_degraded_alone);
+	tcase_add_test(tc, test_system_no_worker_closes_1013);
+	tcase_add_test(tc, test_system_no_worker_then_served);
+	return sys_run(&S, s);
+}
