@@ -178,6 +178,17 @@ gw_tc *sys_open_init(sys *s, const char *sid, int rate, int channels)
 	return c;
 }
 
+void sys_expect_raw_close(int fd, long long t0, int code, int min_ms, int max_ms)
+{
+	int got = gw_ws_raw_wait_close(fd, max_ms + 2000);
+	long long took = pyc_now_ms() - t0;
+	printf("closed with %d after %lld ms (expected %d after %d..%d ms)\n", got, took, code,
+	    min_ms, max_ms);
+	ck_assert_int_eq(got, code);
+	ck_assert_int_ge(took, min_ms);
+	ck_assert_int_le(took, max_ms);
+}
+
 void sys_http_expect(sys *s, const char *method, const char *path, const char *extra,
     int status, const char *body)
 {

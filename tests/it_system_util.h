@@ -57,6 +57,10 @@ void sys_mksid(char *sid, size_t cap, const char *tag);
  * for ready (Check-asserted; for use inside a test). */
 gw_tc *sys_open_init(sys *s, const char *sid, int rate, int channels);
 
+/* Waits on a raw WebSocket (gw_ws_raw_upgrade) for the server's close
+ * frame: it must carry code and come min_ms..max_ms after t0. */
+void sys_expect_raw_close(int fd, long long t0, int code, int min_ms, int max_ms);
+
 /* A request whose answer must have this status (and this body unless
  * body is NULL); Check-asserted. */
 void sys_http_expect(sys *s, const char *method, const char *path, const char *extra,
