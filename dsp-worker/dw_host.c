@@ -42,6 +42,7 @@
 
 #include "dw_proctitle.h"
 #include "pyc_log.h"
+#include "pyc_sock.h"
 #include "pyc_wire.h"
 
 #define DW_HELLO_INTERVAL_MS 1000
@@ -534,7 +535,7 @@ int dw_host_main(const pyc_config *cfg, const char *self_exe)
 	shutdown_pool(h, &waitmask);
 	pyc_log(PYC_LOG_INFO, "host stopped");
 out:
-	nng_close(h->gw);
+	pyc_sock_close_bounded(h->gw, 1000);
 	if (h->wake_rd >= 0)
 		close(h->wake_rd);
 	if (h->wake_wr >= 0)

@@ -56,6 +56,7 @@
 #include "dw_pipeline.h"
 #include "dw_proctitle.h"
 #include "pyc_log.h"
+#include "pyc_sock.h"
 #include "pyc_wire.h"
 
 #define DW_TOO_FAST_INTERVAL_MS 1000
@@ -1107,8 +1108,9 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 		    (unsigned long long) w->dropped_chunks, (unsigned long long) w->lost_chunks,
 		    (unsigned long long) w->send_drops, (unsigned long long) w->bad_msgs);
 out:
-	nng_close(w->gw);
-	nng_close(w->rec);
+	/* the process exits next: a close that hangs (pyc_sock.h) is left */
+	pyc_sock_close_bounded(w->gw, 1000);
+	pyc_sock_close_bounded(w->rec, 1000);
 	dw_pipeline_destroy(w->pl);
 	free(w->out);
 	free(w->jbuf);

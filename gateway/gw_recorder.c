@@ -23,6 +23,7 @@
 
 #include "pyc_id.h"
 #include "pyc_log.h"
+#include "pyc_sock.h"
 #include "pyc_wire.h"
 
 #define NOTICE_MAX 4096
@@ -389,13 +390,14 @@ void gw_recorder_destroy(gw_recorder *r)
 		if (!done) {
 			/* a request started before the stop is still waiting:
 			 * closing the socket ends it */
-			nng_close(r->sock);
+			if (!pyc_sock_close_bounded(r->sock, 2000))
+				return; /* nng's close hung (pyc_sock.h): leave r */
 			r->closed = true;
 		}
 		pthread_join(r->thr, NULL);
 	}
-	if (!r->closed)
-		nng_close(r->sock);
+	if (!r->closed && !pyc_sock_close_bounded(r->sock, 2000))
+		return;
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r->q);

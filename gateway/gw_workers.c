@@ -43,7 +43,9 @@
 #include "gw_ws.h"
 #include "pyc_config.h"
 #include "pyc_log.h"
+#include "pyc_sock.h"
 
+#define GW_CLOSE_WAIT_MS 2000
 #define PIPE_BUCKETS 1024
 #define DRAIN_BATCH 64
 #define DRAIN_BUDGET 4096 /* items per wake-up before lws serves others */
@@ -104,6 +106,7 @@ struct gw_workers {
 	size_t n_leases, cap_leases;
 	unsigned bad_msgs, late_msgs;
 	bool stopped; /* gw_workers_stop ran (the lws context may be gone) */
+	bool close_hung; /* nng_close did not return: keep what nng may touch */
 };
 
 static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -565,11 +568,14 @@ void gw_workers_stop(gw_workers *w)
 	pthread_mutex_unlock(&w->mtx);
 	gw_ws_set_wake(w->ws, NULL, NULL);
 	if (w->sock_open) {
-		/* Returns once every pipe is gone and its callbacks ran. */
-		nng_close(w->sock);
+		/* Returns once every pipe is gone and its callbacks ran, unless
+		 * nng 1.5.2's close hangs (pyc_sock.h); then the process is on
+		 * its way out and w stays allocated for nng's threads. */
+		w->close_hung = !pyc_sock_close_bounded(w->sock, GW_CLOSE_WAIT_MS);
 		w->sock_open = false;
 	}
-	nng_aio_stop(w->aio);
+	if (!w->close_hung)
+		nng_aio_stop(w->aio);
 }
 
 void gw_workers_destroy(gw_workers *w)
@@ -577,6 +583,8 @@ void gw_workers_destroy(gw_workers *w)
 	if (w == NULL)
 		return;
 	gw_workers_stop(w);
+	if (w->close_hung)
+		return;
 	nng_aio_free(w->aio);
 	while (w->qn > 0) {
 		if (w->q[w->qh].msg != NULL)

@@ -27,6 +27,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "pyc_log.h"
+#include "pyc_sock.h"
 #include "pyc_wire.h"
 #include "rec_cleanup.h"
 #include "rec_db.h"
@@ -518,7 +519,8 @@ void rec_ctl_destroy(rec_ctl *c)
 			nng_aio_free(c->t[i].aio);
 		rec_db_close(c->t[i].db);
 	}
-	if (c->sock_open)
-		nng_close(c->sock);
+	/* a close that hangs (pyc_sock.h) leaves c to nng's threads */
+	if (c->sock_open && !pyc_sock_close_bounded(c->sock, 2000))
+		return;
 	free(c);
 }

@@ -21,6 +21,7 @@
 #include <nng/protocol/pair1/pair.h>
 
 #include "pyc_log.h"
+#include "pyc_sock.h"
 #include "pyc_wire.h"
 
 #define HIST_SUB 8    /* sub-buckets per power of two */
@@ -434,8 +435,9 @@ void rec_stream_destroy(rec_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->open)
-		nng_close(s->sock);
+	/* a close that hangs (pyc_sock.h) leaves s to nng's threads */
+	if (s->open && !pyc_sock_close_bounded(s->sock, 2000))
+		return;
 	pthread_mutex_destroy(&s->dead_mtx);
 	free(s);
 }
