@@ -14,6 +14,10 @@
 
 #include "pyc_log.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 typedef struct closer {
 	nng_socket s;
 	pthread_mutex_t mtx;
@@ -90,4 +94,14 @@ bool pyc_sock_close_bounded(nng_socket s, int timeout_ms)
 		    timeout_ms);
 	closer_release(c);
 	return done;
+}
+
+void pyc_sock_abandon(const void *p)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	if (p != NULL)
+		__lsan_ignore_object(p);
+#else
+	(void) p;
+#endif
 }

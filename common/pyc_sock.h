@@ -19,4 +19,8 @@
  * just exit). */
 bool pyc_sock_close_bounded(nng_socket s, int timeout_ms);
 
+/* Marks p (heap memory deliberately left to a hung close's threads) as
+ * not a leak for LeakSanitizer; does nothing in other builds. */
+void pyc_sock_abandon(const void *p);
+
 #endif /* PYC_SOCK_H */

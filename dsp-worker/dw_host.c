@@ -327,7 +327,7 @@ static void read_notes(host *h, int i)
 				h->backoff_ms = 0;
 			}
 		} else if (strncmp(buf, "busy ", 5) == 0) {
-			char sid[16] = "";
+			char sid[sizeof(sl->sid8)] = "";
 			int rate = 0, ch = 0;
 			if (sscanf(buf + 5, "%8s %d %d", sid, &rate, &ch) == 3) {
 				snprintf(sl->sid8, sizeof(sl->sid8), "%s", sid);

@@ -369,6 +369,13 @@ fail:
 	return pyc_err_from_nng(rv);
 }
 
+/* Leaves r and its queue to a close that hung; the process is exiting. */
+static void abandon(gw_recorder *r)
+{
+	pyc_sock_abandon(r->q);
+	pyc_sock_abandon(r);
+}
+
 void gw_recorder_destroy(gw_recorder *r)
 {
 	if (r == NULL)
@@ -390,14 +397,18 @@ void gw_recorder_destroy(gw_recorder *r)
 		if (!done) {
 			/* a request started before the stop is still waiting:
 			 * closing the socket ends it */
-			if (!pyc_sock_close_bounded(r->sock, 2000))
-				return; /* nng's close hung (pyc_sock.h): leave r */
+			if (!pyc_sock_close_bounded(r->sock, 2000)) {
+				abandon(r); /* nng's close hung (pyc_sock.h) */
+				return;
+			}
 			r->closed = true;
 		}
 		pthread_join(r->thr, NULL);
 	}
-	if (!r->closed && !pyc_sock_close_bounded(r->sock, 2000))
+	if (!r->closed && !pyc_sock_close_bounded(r->sock, 2000)) {
+		abandon(r);
 		return;
+	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r->q);

@@ -583,8 +583,10 @@ void gw_workers_destroy(gw_workers *w)
 	if (w == NULL)
 		return;
 	gw_workers_stop(w);
-	if (w->close_hung)
+	if (w->close_hung) {
+		pyc_sock_abandon(w); /* and what it holds, reachable from it */
 		return;
+	}
 	nng_aio_free(w->aio);
 	while (w->qn > 0) {
 		if (w->q[w->qh].msg != NULL)

@@ -520,7 +520,9 @@ void rec_ctl_destroy(rec_ctl *c)
 		rec_db_close(c->t[i].db);
 	}
 	/* a close that hangs (pyc_sock.h) leaves c to nng's threads */
-	if (c->sock_open && !pyc_sock_close_bounded(c->sock, 2000))
+	if (c->sock_open && !pyc_sock_close_bounded(c->sock, 2000)) {
+		pyc_sock_abandon(c);
 		return;
+	}
 	free(c);
 }

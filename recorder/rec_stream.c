@@ -436,8 +436,10 @@ void rec_stream_destroy(rec_stream *s)
 	if (s == NULL)
 		return;
 	/* a close that hangs (pyc_sock.h) leaves s to nng's threads */
-	if (s->open && !pyc_sock_close_bounded(s->sock, 2000))
+	if (s->open && !pyc_sock_close_bounded(s->sock, 2000)) {
+		pyc_sock_abandon(s);
 		return;
+	}
 	pthread_mutex_destroy(&s->dead_mtx);
 	free(s);
 }

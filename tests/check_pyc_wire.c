@@ -21,7 +21,8 @@ static size_t build(unsigned type, unsigned flags, const char *sid, uint64_t seq
 	ck_assert_int_eq(pyc_wire_encode_hdr(buf, sizeof(buf), type, flags, sid,
 			     seq, plen, &hlen),
 	    PYC_OK);
-	memcpy(buf + hlen, payload, plen);
+	if (plen > 0)
+		memcpy(buf + hlen, payload, plen);
 	return hlen + plen;
 }
 
