@@ -1,6 +1,7 @@
 # Pycoustics front door.
 #   make run   - install what is missing, build everything, start the system locally
-#   make test  - install what is missing, build everything, run every test (ctest)
+#   make test  - install what is missing, build everything, run every test (ctest),
+#                then the C tests again under the sanitizers
 # Other targets: build, coverage, asan, bench, frontend, clean.
 
 BUILD      ?= build
@@ -24,8 +25,10 @@ frontend: deps
 	  cd frontend && npm ci --no-audit --no-fund && npm run build; \
 	fi
 
+# Every test, then the C suites once more under ASan + UBSan + LeakSanitizer.
 test: build frontend
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	$(MAKE) --no-print-directory asan
 
 run: build frontend
 	scripts/run-local.sh $(BUILD)
