@@ -8,10 +8,10 @@
  * ns per frame (best of 5 runs), frames per second, and ns per frame per
  * stage (a separate profiled run). When /usr/bin/python3 (or $PYTHON) has
  * SciPy, bench_dsp_scipy.py runs the equivalent NumPy/SciPy chain on the
- * same signal (written to a temporary file), in its minimal form (the
- * issue's: sosfilt with carried state, rfft, RMS) and its full form (all
- * the engine computes), and the ratios are printed; the target is judged
- * on the minimal one.
+ * same signal (written to a temporary file) in two forms, and both ratios
+ * are printed: "minimal", the core operations only (sosfilt with carried
+ * state, rfft, RMS, with the conversions and the 32 bands), and "full",
+ * the equivalent of the C chain (everything the engine computes per chunk).
  * Usage: bench_dsp [seconds]
  */
 #include <math.h>
@@ -180,9 +180,9 @@ int main(int argc, char **argv)
 		close(fd);
 		fd = -1;
 		printf("\nNumPy/SciPy chain on the same signal (best of 3):\n"
-		       "  minimal = the issue's chain: convert, gain, sosfilt with zi, "
+		       "  minimal = core operations only: convert, gain, sosfilt with zi, "
 		       "int16, RMS, rfft + 32 bands per hop\n"
-		       "  full    = all the engine computes per chunk (adds clips, "
+		       "  full    = the equivalent chain, all the engine computes per chunk (adds clips, "
 		       "smoothing, peaks, balance, correlation, waveform, 0..1 bands)\n");
 		static const char *const modes[2] = { "minimal", "full" };
 		for (int c = 0; c < 2; c++) {

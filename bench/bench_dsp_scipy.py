@@ -3,8 +3,8 @@
 #
 # NOTES: run by bench_dsp (popen) as
 #   bench_dsp_scipy.py SIGNAL.raw RATE CHANNELS CHUNK GAIN_DB CUTOFF ORDER FFT
-# SIGNAL.raw is interleaved little-endian int16. MODE "minimal" is the chain
-# the issue names: int16 -> float64, gain, sosfilt with carried state (zi),
+# SIGNAL.raw is interleaved little-endian int16. MODE "minimal" is the core
+# of the chain: int16 -> float64, gain, sosfilt with carried state (zi),
 # round and clip to int16, RMS per channel, and a Hann-windowed rfft with
 # 32 band averages every FFT/2 new samples. MODE "full" does per chunk what
 # the engine does, the NumPy way: the above plus clip count, mean powers per channel,
