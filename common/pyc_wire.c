@@ -24,6 +24,7 @@ static const char *const type_names[] = {
 	[PYC_MSG_EVENT] = "event",
 	[PYC_MSG_MONITOR] = "monitor",
 	[PYC_MSG_ACK] = "ack",
+	[PYC_MSG_BATCH] = "batch",
 	[PYC_MSG_REC_START] = "rec_start",
 	[PYC_MSG_REC_APPEND] = "rec_append",
 	[PYC_MSG_REC_STOP] = "rec_stop",
@@ -551,4 +552,65 @@ pyc_err pyc_status_rep_get(const void *p, size_t n, pyc_status_rep *v)
 	if (v->status < 0 || v->status >= PYC_ERR_COUNT)
 		return PYC_EPROTO;
 	return pyc_rbuf_end(&r);
+}
+
+/* ---- batches ---- */
+
+bool pyc_batch_type_ok(unsigned t)
+{
+	return t == PYC_MSG_SESSION_INIT || t == PYC_MSG_SESSION_PARAMS ||
+	    t == PYC_MSG_AUDIO || t == PYC_MSG_RECORD;
+}
+
+size_t pyc_batch_item_size(size_t len)
+{
+	return PYC_BATCH_ITEM_HDR + len;
+}
+
+void pyc_batch_put(pyc_wbuf *w, unsigned type, uint64_t seq, const void *p, size_t n)
+{
+	if (!pyc_batch_type_ok(type)) {
+		w->err = PYC_EINVAL;
+		return;
+	}
+	pyc_wbuf_u8(w, (uint8_t) type);
+	pyc_wbuf_u64(w, seq);
+	pyc_wbuf_blob(w, p, n);
+}
+
+pyc_err pyc_batch_next(pyc_rbuf *r, pyc_batch_item *it)
+{
+	if (r->err != PYC_OK)
+		return PYC_EPROTO;
+	if (r->off == r->len)
+		return PYC_ECLOSED;
+	it->type = pyc_rbuf_u8(r);
+	it->seq = pyc_rbuf_u64(r);
+	pyc_rbuf_blob(r, &it->payload, &it->len);
+	if (r->err != PYC_OK)
+		return PYC_EPROTO;
+	if (!pyc_batch_type_ok(it->type)) {
+		r->err = PYC_EPROTO;
+		return PYC_EPROTO;
+	}
+	return PYC_OK;
+}
+
+pyc_err pyc_batch_check(const void *p, size_t n, uint64_t count)
+{
+	pyc_rbuf r;
+	pyc_batch_item it;
+	pyc_err rv;
+	uint64_t k = 0;
+
+	if (count == 0 || count > PYC_BATCH_MAX_ITEMS || n > PYC_WIRE_MAX_PAYLOAD)
+		return PYC_EPROTO;
+	pyc_rbuf_init(&r, p, n);
+	while ((rv = pyc_batch_next(&r, &it)) == PYC_OK) {
+		if (++k > count)
+			return PYC_EPROTO;
+	}
+	if (rv != PYC_ECLOSED || k != count)
+		return PYC_EPROTO;
+	return PYC_OK;
 }

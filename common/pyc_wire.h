@@ -22,6 +22,14 @@
  * reject trailing bytes. Any process's messages are untrusted input to the
  * others. Decoded strings are copied into bounded arrays; blobs and raw
  * payloads point into the caller's buffer (valid while it is).
+ *
+ * A batch (PYC_MSG_BATCH) carries several gateway -> worker messages of
+ * one session in one nng message: nng 1.5.2's polyamorous pair1 keeps two
+ * messages per pipe, so the gateway may have only two unanswered, but each
+ * may hold up to PYC_BATCH_MAX_ITEMS items. Its payload is a sequence of
+ * items {type u8, seq u64, len u32, len bytes}, each standing for the
+ * message of that type, seq and payload with the batch's session id.
+ * Only session_init, session_params, audio and record may be items.
  */
 #ifndef PYC_WIRE_H
 #define PYC_WIRE_H
@@ -63,6 +71,9 @@ typedef enum pyc_msg_type {
 	                         error); never dropped */
 	PYC_MSG_MONITOR = 12, /* processed int16 LE PCM; may be dropped */
 	PYC_MSG_ACK = 13,     /* empty; seq = last audio chunk processed */
+
+	/* gateway -> worker, on the session's channel */
+	PYC_MSG_BATCH = 14, /* pyc_batch items; seq = number of items */
 
 	/* worker <-> recorder (stream socket) */
 	PYC_MSG_REC_START = 20,  /* pyc_rec_start; reply: pyc_rec_result */
@@ -263,6 +274,41 @@ pyc_err pyc_status_rep_get(const void *p, size_t n, pyc_status_rep *v);
  * PYC_EINVAL if w overflowed. Ownership as pyc_wire_msg_new. */
 pyc_err pyc_wire_msg_from_wbuf(nng_msg **out, unsigned type, unsigned flags,
     const char *sid, uint64_t seq, const pyc_wbuf *w);
+
+/* ---- batches (PYC_MSG_BATCH) ---- */
+
+#define PYC_BATCH_MAX_ITEMS 64
+#define PYC_BATCH_ITEM_HDR 13 /* type u8, seq u64, len u32 */
+
+/* One item of a batch; payload points into the batch's buffer. */
+typedef struct pyc_batch_item {
+	uint8_t type;
+	uint64_t seq;
+	const uint8_t *payload;
+	size_t len;
+} pyc_batch_item;
+
+/* True if a message of type t may travel inside a batch. */
+bool pyc_batch_type_ok(unsigned t);
+
+/* Bytes one item of a payload of len bytes takes in a batch. */
+size_t pyc_batch_item_size(size_t len);
+
+/* Appends one item to w (a batch payload being built); w's sticky error
+ * becomes PYC_EINVAL if type may not be batched or it does not fit. The
+ * caller keeps to PYC_BATCH_MAX_ITEMS. */
+void pyc_batch_put(pyc_wbuf *w, unsigned type, uint64_t seq, const void *p, size_t n);
+
+/* Reads the next item of a batch payload from r (pyc_rbuf_init over the
+ * payload). PYC_OK with *it filled, PYC_ECLOSED when every byte was
+ * consumed, PYC_EPROTO if the item is short, its length runs past the
+ * buffer or its type may not be batched (r's error is then sticky). */
+pyc_err pyc_batch_next(pyc_rbuf *r, pyc_batch_item *it);
+
+/* Checks a whole batch payload: exactly count (the envelope's seq, 1 to
+ * PYC_BATCH_MAX_ITEMS) well-formed items and nothing after them, so a
+ * batch cut at an item boundary is rejected too. PYC_EPROTO otherwise. */
+pyc_err pyc_batch_check(const void *p, size_t n, uint64_t count);
 
 /* Replies to m: a message of m's type with PYC_WIRE_F_REPLY, m's sid and seq. */
 pyc_err pyc_wire_reply_new(nng_msg **out, const pyc_wire_msg *m, const pyc_wbuf *w);

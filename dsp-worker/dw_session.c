@@ -18,9 +18,11 @@
  * gateway is completed by exactly one answer, in arrival order: an audio
  * chunk by its meter or an ack with its seq, session_open, session_init,
  * session_params and record by an ack with the reply flag and the
- * message's seq, session_close by session_closed. The gateway keeps at
- * most two messages unanswered per worker, so these answers never fill
- * the send queue and are never dropped.
+ * message's seq, session_close by session_closed. A batch is not a
+ * message of its own: each of its items is handled and completed as if it
+ * had arrived alone. The gateway keeps at most two messages unanswered per
+ * worker, of at most PYC_BATCH_MAX_ITEMS items each, so these answers
+ * (at most 128 at once) stay below DW_GW_SENDBUF and are never dropped.
  *
  * Flow control: the backlog is a leaky bucket of audio seconds that drains
  * at wall-clock speed and never goes below zero: a chunk that would bring
@@ -773,8 +775,36 @@ static bool apply_gw_msg(worker *w, const pyc_wire_msg *m)
 	}
 }
 
-/* Every message that decodes gets exactly one completion (module NOTES);
- * one that does not cannot come from the gateway and gets none. */
+/* A batch: each item is handled exactly as the message it stands for
+ * (same sid, its type, seq and payload), in order, and completed as that
+ * message would be. The whole batch is checked first, so either every
+ * item is handled or (malformed: it cannot come from the gateway) none. */
+static void on_batch(worker *w, const pyc_wire_msg *b)
+{
+	pyc_wire_msg m;
+	pyc_batch_item it;
+	pyc_rbuf r;
+
+	if (b->flags != 0 || pyc_batch_check(b->payload, b->payload_len, b->seq) != PYC_OK) {
+		w->bad_msgs++;
+		pyc_log(PYC_LOG_WARN, "malformed batch from the gateway, dropped");
+		return;
+	}
+	m = *b;
+	pyc_rbuf_init(&r, b->payload, b->payload_len);
+	while (pyc_batch_next(&r, &it) == PYC_OK) {
+		m.type = it.type;
+		m.seq = it.seq;
+		m.payload = it.payload;
+		m.payload_len = it.len;
+		if (apply_gw_msg(w, &m))
+			send_done(w, &m);
+	}
+}
+
+/* Every message that decodes gets exactly one completion (module NOTES),
+ * every item of a batch too; one that does not decode cannot come from
+ * the gateway and gets none. */
 static void on_gw_msg(worker *w, nng_msg *msg)
 {
 	pyc_wire_msg m;
@@ -784,6 +814,10 @@ static void on_gw_msg(worker *w, nng_msg *msg)
 		w->bad_msgs++;
 		pyc_log(PYC_LOG_WARN, "malformed message from the gateway (%s), dropped",
 		    pyc_err_name(rv));
+		return;
+	}
+	if (m.type == PYC_MSG_BATCH) {
+		on_batch(w, &m);
 		return;
 	}
 	if (apply_gw_msg(w, &m))

@@ -126,6 +126,9 @@ char *gw_metrics_render(size_t *len)
 	counter(&b, "pyc_audio_chunks_dropped_total",
 	    "Audio chunks dropped (no worker, or a client sending too fast).",
 	    LD(gw_stats.chunks_dropped));
+	counter(&b, "pyc_worker_batches_total",
+	    "Batch messages sent to workers (several queued messages of a session in one).",
+	    LD(gw_stats.worker_batches));
 	counter(&b, "pyc_meters_total", "Meter messages written to clients.",
 	    LD(gw_stats.meters));
 	counter(&b, "pyc_meters_dropped_total",

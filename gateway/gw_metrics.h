@@ -26,6 +26,7 @@ typedef struct gw_metrics {
 	atomic_ulong chunks;          /* counter: audio chunks sent to workers */
 	atomic_ulong audio_bytes;     /* counter: audio bytes sent to workers */
 	atomic_ulong chunks_dropped;  /* counter: audio chunks dropped (no worker, too fast) */
+	atomic_ulong worker_batches;  /* counter: batch messages sent to workers */
 	atomic_ulong meters;          /* counter: meter messages written to clients */
 	atomic_ulong meters_dropped;  /* counter: meters replaced by a newer one */
 	atomic_ulong monitor_dropped; /* counter: monitor frames replaced */

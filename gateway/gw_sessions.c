@@ -9,7 +9,15 @@
  * drops beyond two per pipe, gw_workers.h), and the worker completes each
  * one, in order, with exactly one meter or ack (session_close with
  * session_closed); each completion lets the next one go (docs/wire.md,
- * "Flow control"). A session ends in two steps:
+ * "Flow control"). When a place in the window frees and more than one
+ * message waits, the leading run of batchable ones (session_init,
+ * session_params, audio, record; up to PYC_BATCH_MAX_ITEMS) goes out as
+ * one PYC_MSG_BATCH: one nng message, so one of the two places, but the
+ * worker answers each item as if it had come alone, and the place frees
+ * once every item of that batch is answered (fl_left counts them down).
+ * The queue keeps the plain messages and a batch is built from them at
+ * send time, so a single one, session_open and session_close still go as
+ * themselves. A session ends in two steps:
  * session_close to its worker, then (on session_closed, the pipe going
  * away, or REQUEST_TIMEOUT_MS) session_ended to the recorder, sent by
  * gw_recorder's own thread. A connection that arrives for a session that is
@@ -70,7 +78,11 @@ struct gw_session {
 	nng_msg *outq[GW_OUT_QUEUE]; /* waiting for the window, in order */
 	int oq_head, oq_len;
 	size_t oq_bytes;
-	int inflight; /* sent to the worker, not completed yet */
+	/* Messages sent to the worker and not completed yet, oldest first:
+	 * how many items (answers) each still waits for (1, or a batch's
+	 * item count). */
+	int fl_left[GW_PIPE_WINDOW];
+	int fl_head, fl_n;
 	bool paused, dropping;
 	int64_t paused_since;
 	sent ring[RING];
@@ -139,7 +151,8 @@ static void outq_clear(gw_session *s)
 	}
 	s->oq_head = 0;
 	s->oq_bytes = 0;
-	s->inflight = 0;
+	s->fl_head = 0;
+	s->fl_n = 0;
 }
 
 static void pending_clear(gw_session *s)
@@ -219,20 +232,90 @@ static void send_error(gw_session *s, const char *code, const char *message)
 
 /* ---- to the worker ---- */
 
-/* Sends what the window allows from the session's queue. A full nng send
- * buffer (PYC_EAGAIN) leaves the rest for the next completion or tick; a
- * pipe that is gone is reported by gw_workers soon. */
+/* How many messages from the head of the queue go out as one batch: the
+ * leading run of batchable ones, at most PYC_BATCH_MAX_ITEMS and
+ * PYC_WIRE_MAX_PAYLOAD bytes of items (*plen). 0 or 1: send the head
+ * alone. */
+static int batch_span(const gw_session *s, size_t *plen)
+{
+	int k = 0;
+	size_t bytes = 0;
+	while (k < s->oq_len && k < PYC_BATCH_MAX_ITEMS) {
+		pyc_wire_msg m;
+		if (pyc_wire_msg_decode(s->outq[(s->oq_head + k) % GW_OUT_QUEUE], &m) != PYC_OK ||
+		    !pyc_batch_type_ok(m.type))
+			break;
+		size_t add = pyc_batch_item_size(m.payload_len);
+		if (add > PYC_WIRE_MAX_PAYLOAD - bytes)
+			break;
+		bytes += add;
+		k++;
+	}
+	*plen = bytes;
+	return k;
+}
+
+/* Builds the batch of the first k queued messages (payload plen bytes).
+ * NULL if memory ran out (the caller sends the head alone). */
+static nng_msg *batch_build(const gw_session *s, int k, size_t plen)
+{
+	uint8_t hdr[PYC_WIRE_HDR_SIZE + PYC_SESSION_ID_MAX];
+	size_t hlen;
+	nng_msg *b;
+	pyc_wbuf w;
+
+	if (pyc_wire_encode_hdr(hdr, sizeof(hdr), PYC_MSG_BATCH, 0, s->sid, (uint64_t) k, plen,
+	        &hlen) != PYC_OK ||
+	    nng_msg_alloc(&b, hlen + plen) != 0)
+		return NULL;
+	memcpy(nng_msg_body(b), hdr, hlen);
+	pyc_wbuf_init(&w, (uint8_t *) nng_msg_body(b) + hlen, plen);
+	for (int i = 0; i < k; i++) {
+		pyc_wire_msg m;
+		(void) pyc_wire_msg_decode(s->outq[(s->oq_head + i) % GW_OUT_QUEUE], &m);
+		pyc_batch_put(&w, m.type, m.seq, m.payload, m.payload_len);
+	}
+	if (w.err != PYC_OK || w.len != plen) {
+		nng_msg_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Sends what the window allows from the session's queue: when more than
+ * one message waits, a leading run of batchable ones goes as one batch.
+ * A full nng send buffer (PYC_EAGAIN) leaves the rest for the next
+ * completion or tick; a pipe that is gone is reported by gw_workers
+ * soon. */
 static void pump(gw_sessions *r, gw_session *s)
 {
-	while (s->pipe != 0 && s->inflight < GW_PIPE_WINDOW && s->oq_len > 0) {
-		nng_msg *msg = s->outq[s->oq_head];
-		size_t len = nng_msg_len(msg);
-		if (gw_workers_send(r->workers, s->pipe, msg) != PYC_OK)
+	while (s->pipe != 0 && s->fl_n < GW_PIPE_WINDOW && s->oq_len > 0) {
+		size_t plen = 0;
+		int k = s->oq_len > 1 ? batch_span(s, &plen) : 1;
+		nng_msg *b = k > 1 ? batch_build(s, k, plen) : NULL;
+		if (b == NULL)
+			k = 1;
+		/* the lengths before sending: a sent message belongs to nng */
+		size_t bytes = 0;
+		for (int i = 0; i < k; i++)
+			bytes += nng_msg_len(s->outq[(s->oq_head + i) % GW_OUT_QUEUE]);
+		if (gw_workers_send(r->workers, s->pipe, b != NULL ? b : s->outq[s->oq_head]) !=
+		    PYC_OK) {
+			if (b != NULL)
+				nng_msg_free(b);
 			return;
-		s->oq_head = (s->oq_head + 1) % GW_OUT_QUEUE;
-		s->oq_len--;
-		s->oq_bytes -= len;
-		s->inflight++;
+		}
+		for (int i = 0; i < k; i++) {
+			if (b != NULL)
+				nng_msg_free(s->outq[s->oq_head]);
+			s->oq_head = (s->oq_head + 1) % GW_OUT_QUEUE;
+			s->oq_len--;
+		}
+		s->oq_bytes -= bytes;
+		if (b != NULL)
+			atomic_fetch_add_explicit(&gw_stats.worker_batches, 1, memory_order_relaxed);
+		s->fl_left[(s->fl_head + s->fl_n) % GW_PIPE_WINDOW] = k;
+		s->fl_n++;
 	}
 }
 
@@ -535,17 +618,22 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 
 /* ---- from the worker ---- */
 
-/* A meter or an ack: the worker completed the oldest message in flight.
- * For a meter, seq is the chunk it was computed after (latency). */
+/* A meter or an ack: the worker completed the oldest item of the oldest
+ * message in flight; once all of its items are, its place in the window
+ * is free. For a meter, seq is the chunk it was computed after
+ * (latency). */
 static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, int64_t now)
 {
 	if (meter && seq > 0 && s->ring[seq % RING].seq == seq) {
 		gw_metrics_latency((uint64_t) (now - s->ring[seq % RING].t));
 		s->ring[seq % RING].seq = 0;
 	}
-	if (s->inflight > 0)
-		s->inflight--;
-	else
+	if (s->fl_n > 0) {
+		if (--s->fl_left[s->fl_head] <= 0) {
+			s->fl_head = (s->fl_head + 1) % GW_PIPE_WINDOW;
+			s->fl_n--;
+		}
+	} else
 		pyc_log(PYC_LOG_DEBUG, "session %s: completion with nothing in flight", s->sid);
 	pump(r, s);
 	bool low = s->oq_len <= GW_WINDOW_CHUNKS / 2 && s->oq_bytes <= GW_WINDOW_BYTES / 2;

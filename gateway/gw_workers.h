@@ -9,7 +9,8 @@
  * polyamorous mode keeps two messages queued per pipe and drops what does
  * not fit, so callers must keep at most GW_PIPE_WINDOW messages
  * unacknowledged per pipe (gw_sessions.c does, docs/wire.md "Flow
- * control").
+ * control"); to move more than two messages per round trip it sends
+ * batches (PYC_MSG_BATCH), each one nng message.
  */
 #ifndef GW_WORKERS_H
 #define GW_WORKERS_H

@@ -156,7 +156,8 @@ START_TEST(test_pyc_wire_type_names)
 {
 	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_AUDIO), "audio");
 	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_HEALTH), "health");
-	ck_assert_str_eq(pyc_msg_type_name(14), "unknown");
+	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_BATCH), "batch");
+	ck_assert_str_eq(pyc_msg_type_name(15), "unknown");
 	ck_assert_str_eq(pyc_msg_type_name(1000), "unknown");
 	ck_assert(!pyc_msg_type_valid(0));
 	ck_assert(pyc_msg_type_valid(PYC_MSG_SESSION_ENDED));
@@ -512,6 +513,228 @@ START_TEST(test_pyc_wire_fuzz_decoders)
 }
 END_TEST
 
+
+/* ---- batches ---- */
+
+static const uint8_t b_pcm[6] = {1, 2, 3, 4, 5, 6};
+
+/* A batch of three items (params, audio, record) in bb; its length. */
+static size_t batch3(uint8_t *bb, size_t cap)
+{
+	uint8_t pb[128];
+	pyc_wbuf pw, w;
+	pyc_params p;
+	uint8_t start = 1;
+	pyc_params_defaults(&p);
+	pyc_wbuf_init(&pw, pb, sizeof(pb));
+	pyc_params_put(&pw, &p);
+	pyc_wbuf_init(&w, bb, cap);
+	pyc_batch_put(&w, PYC_MSG_SESSION_INIT, 5, pw.buf, pw.len);
+	pyc_batch_put(&w, PYC_MSG_AUDIO, 6, b_pcm, sizeof(b_pcm));
+	pyc_batch_put(&w, PYC_MSG_RECORD, 6, &start, 1);
+	ck_assert_int_eq(w.err, PYC_OK);
+	ck_assert_uint_eq(w.len, pyc_batch_item_size(pw.len) + pyc_batch_item_size(6) +
+	        pyc_batch_item_size(1));
+	return w.len;
+}
+
+START_TEST(test_pyc_wire_batch_roundtrip)
+{
+	uint8_t bb[512];
+	size_t n = batch3(bb, sizeof(bb));
+	pyc_rbuf r;
+	pyc_batch_item it;
+	pyc_params p;
+
+	ck_assert_int_eq(pyc_batch_check(bb, n, 3), PYC_OK);
+	pyc_rbuf_init(&r, bb, n);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_OK);
+	ck_assert_int_eq(it.type, PYC_MSG_SESSION_INIT);
+	ck_assert(it.seq == 5);
+	ck_assert_int_eq(pyc_params_get(it.payload, it.len, &p), PYC_OK);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_OK);
+	ck_assert_int_eq(it.type, PYC_MSG_AUDIO);
+	ck_assert(it.seq == 6);
+	ck_assert_uint_eq(it.len, sizeof(b_pcm));
+	ck_assert_mem_eq(it.payload, b_pcm, sizeof(b_pcm));
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_OK);
+	ck_assert_int_eq(it.type, PYC_MSG_RECORD);
+	ck_assert_uint_eq(it.len, 1);
+	ck_assert_int_eq(it.payload[0], 1);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_ECLOSED);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_ECLOSED);
+
+	/* in an envelope, through nng: seq is the item count */
+	nng_msg *msg;
+	pyc_wire_msg m;
+	ck_assert_int_eq(pyc_wire_msg_new(&msg, PYC_MSG_BATCH, 0, "s1", 3, bb, n), PYC_OK);
+	ck_assert_int_eq(pyc_wire_msg_decode(msg, &m), PYC_OK);
+	ck_assert_int_eq(m.type, PYC_MSG_BATCH);
+	ck_assert_int_eq(pyc_batch_check(m.payload, m.payload_len, m.seq), PYC_OK);
+	nng_msg_free(msg);
+
+	/* an empty audio item is an item */
+	pyc_wbuf w;
+	pyc_wbuf_init(&w, bb, sizeof(bb));
+	pyc_batch_put(&w, PYC_MSG_AUDIO, 1, NULL, 0);
+	ck_assert_int_eq(w.err, PYC_OK);
+	ck_assert_int_eq(pyc_batch_check(bb, w.len, 1), PYC_OK);
+}
+END_TEST
+
+START_TEST(test_pyc_wire_batch_truncated)
+{
+	uint8_t bb[512];
+	size_t n = batch3(bb, sizeof(bb));
+	for (size_t len = 0; len < n; len++)
+		ck_assert_int_eq(pyc_batch_check(bb, len, 3), PYC_EPROTO);
+	/* a byte too many, and counts that do not match */
+	bb[n] = 0;
+	ck_assert_int_eq(pyc_batch_check(bb, n + 1, 3), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_check(bb, n, 2), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_check(bb, n, 4), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_check(bb, n, 0), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_check(NULL, n, 3), PYC_EPROTO);
+	/* the iterator stops with PYC_EPROTO inside a cut item, and stays */
+	pyc_rbuf r;
+	pyc_batch_item it;
+	pyc_rbuf_init(&r, bb, n - 1);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_OK);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_OK);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_next(&r, &it), PYC_EPROTO);
+	/* an item length past the buffer, up to the largest u32 */
+	uint8_t one[PYC_BATCH_ITEM_HDR + 4];
+	pyc_wbuf w;
+	pyc_wbuf_init(&w, one, sizeof(one));
+	pyc_batch_put(&w, PYC_MSG_AUDIO, 1, b_pcm, 4);
+	ck_assert_int_eq(pyc_batch_check(one, sizeof(one), 1), PYC_OK);
+	for (uint32_t bad = 5; bad != 0; bad = bad < 0x80000000u ? bad * 2 : 0) {
+		one[9] = (uint8_t) bad;
+		one[10] = (uint8_t) (bad >> 8);
+		one[11] = (uint8_t) (bad >> 16);
+		one[12] = (uint8_t) (bad >> 24);
+		ck_assert_int_eq(pyc_batch_check(one, sizeof(one), 1), PYC_EPROTO);
+	}
+	memset(one + 9, 0xff, 4);
+	ck_assert_int_eq(pyc_batch_check(one, sizeof(one), 1), PYC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_pyc_wire_batch_bad_types)
+{
+	uint8_t bb[64];
+	pyc_wbuf w;
+	int ok = 0;
+	for (unsigned t = 0; t < 256; t++) {
+		bool allowed = t == PYC_MSG_SESSION_INIT || t == PYC_MSG_SESSION_PARAMS ||
+		    t == PYC_MSG_AUDIO || t == PYC_MSG_RECORD;
+		ck_assert_int_eq(pyc_batch_type_ok(t), allowed);
+		/* the encoder refuses it */
+		pyc_wbuf_init(&w, bb, sizeof(bb));
+		pyc_batch_put(&w, t, 1, b_pcm, 2);
+		ck_assert_int_eq(w.err, allowed ? PYC_OK : PYC_EINVAL);
+		/* and the decoder, on bytes written by hand */
+		pyc_wbuf_init(&w, bb, sizeof(bb));
+		pyc_wbuf_u8(&w, (uint8_t) t);
+		pyc_wbuf_u64(&w, 1);
+		pyc_wbuf_blob(&w, b_pcm, 2);
+		pyc_err rv = pyc_batch_check(bb, w.len, 1);
+		ck_assert_int_eq(rv, allowed ? PYC_OK : PYC_EPROTO);
+		ok += rv == PYC_OK;
+	}
+	ck_assert_int_eq(ok, 4);
+	/* named: no open, close or nested batch inside a batch */
+	ck_assert(!pyc_batch_type_ok(PYC_MSG_SESSION_OPEN));
+	ck_assert(!pyc_batch_type_ok(PYC_MSG_SESSION_CLOSE));
+	ck_assert(!pyc_batch_type_ok(PYC_MSG_BATCH));
+	/* a bad item after good ones fails the whole batch */
+	pyc_wbuf_init(&w, bb, sizeof(bb));
+	pyc_batch_put(&w, PYC_MSG_AUDIO, 1, b_pcm, 2);
+	pyc_wbuf_u8(&w, PYC_MSG_SESSION_CLOSE);
+	pyc_wbuf_u64(&w, 1);
+	pyc_wbuf_u32(&w, 0);
+	ck_assert_int_eq(pyc_batch_check(bb, w.len, 2), PYC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_pyc_wire_batch_limits)
+{
+	static uint8_t bb[(PYC_BATCH_MAX_ITEMS + 1) * (PYC_BATCH_ITEM_HDR + 2)];
+	pyc_wbuf w;
+	pyc_wbuf_init(&w, bb, sizeof(bb));
+	for (int i = 0; i < PYC_BATCH_MAX_ITEMS + 1; i++)
+		pyc_batch_put(&w, PYC_MSG_AUDIO, (uint64_t) i + 1, b_pcm, 2);
+	ck_assert_int_eq(w.err, PYC_OK);
+	size_t one = PYC_BATCH_ITEM_HDR + 2;
+	ck_assert_int_eq(pyc_batch_check(bb, one * PYC_BATCH_MAX_ITEMS, PYC_BATCH_MAX_ITEMS),
+	    PYC_OK);
+	ck_assert_int_eq(pyc_batch_check(bb, w.len, PYC_BATCH_MAX_ITEMS + 1), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_check(bb, w.len, PYC_BATCH_MAX_ITEMS), PYC_EPROTO);
+	ck_assert_int_eq(pyc_batch_check(bb, PYC_WIRE_MAX_PAYLOAD + 1, 1), PYC_EPROTO);
+	/* an overflowing writer is sticky */
+	pyc_wbuf_init(&w, bb, PYC_BATCH_ITEM_HDR + 1);
+	pyc_batch_put(&w, PYC_MSG_AUDIO, 1, b_pcm, 2);
+	ck_assert_int_eq(w.err, PYC_EINVAL);
+	pyc_batch_put(&w, PYC_MSG_AUDIO, 1, NULL, 0);
+	ck_assert_int_eq(w.err, PYC_EINVAL);
+}
+END_TEST
+
+START_TEST(test_pyc_wire_batch_fuzz)
+{
+	/* Random bytes and random corruptions of a valid batch: the checker
+	 * and the iterator never read out of bounds (ASan), and whatever the
+	 * checker accepts iterates to exactly that many valid items. */
+	uint8_t r[256], good[512];
+	unsigned seed = 777;
+	size_t gn = batch3(good, sizeof(good));
+	int ok = 0;
+	for (int iter = 0; iter < 40000; iter++) {
+		size_t len;
+		uint64_t count = (uint64_t) (rand_r(&seed) % 5);
+		if (iter % 2 == 0) {
+			len = (size_t) (rand_r(&seed) % sizeof(r));
+			for (size_t i = 0; i < len; i++)
+				r[i] = (uint8_t) rand_r(&seed);
+			if (len > 0)
+				r[0] = (uint8_t) (PYC_MSG_SESSION_INIT + rand_r(&seed) % 4);
+		} else {
+			len = gn < sizeof(r) ? gn : sizeof(r);
+			memcpy(r, good, len);
+			for (int k = 0; k < 1 + rand_r(&seed) % 3; k++)
+				r[rand_r(&seed) % len] ^= (uint8_t) (1u << (rand_r(&seed) % 8));
+			count = 3;
+		}
+		/* heap copy of exactly len bytes, so ASan sees any overread */
+		uint8_t *h = malloc(len > 0 ? len : 1);
+		ck_assert_ptr_nonnull(h);
+		memcpy(h, r, len);
+		if (pyc_batch_check(h, len, count) == PYC_OK) {
+			pyc_rbuf rb;
+			pyc_batch_item it;
+			uint64_t k = 0;
+			ok++;
+			pyc_rbuf_init(&rb, h, len);
+			while (pyc_batch_next(&rb, &it) == PYC_OK) {
+				ck_assert(pyc_batch_type_ok(it.type));
+				ck_assert(it.payload + it.len <= h + len);
+				k++;
+			}
+			ck_assert(k == count);
+		} else {
+			pyc_rbuf rb;
+			pyc_batch_item it;
+			pyc_rbuf_init(&rb, h, len);
+			for (int k = 0; k < 300 && pyc_batch_next(&rb, &it) == PYC_OK; k++)
+				ck_assert(it.payload + it.len <= h + len);
+		}
+		free(h);
+	}
+	ck_assert_int_gt(ok, 0);
+}
+END_TEST
+
 static Suite *pyc_wire_suite(void)
 {
 	Suite *s = suite_create("pyc_wire");
@@ -528,6 +751,11 @@ static Suite *pyc_wire_suite(void)
 	tcase_add_test(errors, test_pyc_wire_reader_bounds);
 	tcase_add_test(errors, test_pyc_wire_payload_ranges);
 	tcase_add_test(errors, test_pyc_wire_fuzz_decoders);
+	tcase_add_test(core, test_pyc_wire_batch_roundtrip);
+	tcase_add_test(errors, test_pyc_wire_batch_truncated);
+	tcase_add_test(errors, test_pyc_wire_batch_bad_types);
+	tcase_add_test(errors, test_pyc_wire_batch_limits);
+	tcase_add_test(errors, test_pyc_wire_batch_fuzz);
 	tcase_set_timeout(errors, 30);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errors);

@@ -9,7 +9,10 @@
  * arrives at the gateway in a few reads, and then check that every chunk
  * was analysed (the last meter's seq is the last chunk) and recorded
  * (the file holds exactly the samples sent, in order). Default parameters
- * (gain 0 dB, filter off) leave the samples unchanged.
+ * (gain 0 dB, filter off) leave the samples unchanged. A burst leaves many
+ * messages queued when a place in the window frees, so the gateway sends
+ * them as batches (PYC_MSG_BATCH): the first test checks on /metrics that
+ * batches went out while the recording still holds every chunk.
  */
 #include <check.h>
 #include <stdio.h>
@@ -55,6 +58,23 @@ static void collect(gw_tc *c, double want, int nsaved, char fname[][160])
 	ck_assert_int_eq(saved, nsaved);
 }
 
+/* pyc_worker_batches_total from the gateway's /metrics. */
+static double batches_sent(void)
+{
+	gw_http_resp r;
+	double v = -1;
+	ck_assert_int_eq(sys_http(&S, "GET", "/metrics", NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	for (char *line = strtok(r.body, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		static const char name[] = "pyc_worker_batches_total ";
+		if (strncmp(line, name, sizeof(name) - 1) == 0)
+			v = strtod(line + sizeof(name) - 1, NULL);
+	}
+	gw_http_free(&r);
+	ck_assert_msg(v >= 0, "no pyc_worker_batches_total in /metrics");
+	return v;
+}
+
 static void expect_file(const char *fname, const int16_t *want, size_t chunks)
 {
 	char path[256];
@@ -80,6 +100,7 @@ START_TEST(test_system_burst_all_chunks_recorded)
 	uint32_t seed = 11;
 	int16_t *all = malloc((size_t) n * FRAMES * CH * sizeof(int16_t));
 	ck_assert_ptr_nonnull(all);
+	double batches0 = batches_sent();
 	sys_mksid(sid, sizeof(sid), "burst");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
@@ -95,6 +116,9 @@ START_TEST(test_system_burst_all_chunks_recorded)
 
 	collect(c, n, 1, fname);
 	expect_file(fname[0], all, (size_t) n);
+	double batches1 = batches_sent();
+	ck_assert_msg(batches1 > batches0, "no batch sent during the burst (%.0f -> %.0f)",
+	    batches0, batches1);
 	free(all);
 	gw_tc_destroy(c);
 }
