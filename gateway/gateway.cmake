@@ -24,6 +24,7 @@ add_library(gw_core STATIC
   gw_ws.c
   gw_http.c
   gw_docs.c
+  gw_buf.c
   ${_openapi_c})
 target_include_directories(gw_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(gw_core PUBLIC pyc_common pyc_cjson websockets PkgConfig::MHD

@@ -8,6 +8,7 @@
  * page follows the document.
  */
 #include "gw_docs.h"
+#include "gw_buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,56 +26,24 @@ const char *gw_docs_openapi(size_t *len)
 	return (const char *) gw_openapi_json;
 }
 
-typedef struct sb {
-	char *p;
-	size_t len, cap;
-	int oom;
-} sb;
-
-static void put(sb *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap * 2 : 8192;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		char *q = realloc(b->p, nc);
-		if (q == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(sb *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void esc(sb *b, const char *s)
+static void esc(gw_buf *b, const char *s)
 {
 	for (; s != NULL && *s; s++) {
 		switch (*s) {
 		case '<':
-			puts_(b, "&lt;");
+			gw_buf_puts(b, "&lt;");
 			break;
 		case '>':
-			puts_(b, "&gt;");
+			gw_buf_puts(b, "&gt;");
 			break;
 		case '&':
-			puts_(b, "&amp;");
+			gw_buf_puts(b, "&amp;");
 			break;
 		case '"':
-			puts_(b, "&quot;");
+			gw_buf_puts(b, "&quot;");
 			break;
 		default:
-			put(b, s, 1);
+			gw_buf_put(b, s, 1);
 		}
 	}
 }
@@ -85,7 +54,7 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static void schema_text(sb *b, const cJSON *schema)
+static void schema_text(gw_buf *b, const cJSON *schema)
 {
 	const char *ref = str(schema, "$ref");
 	if (ref != NULL) {
@@ -96,84 +65,84 @@ static void schema_text(sb *b, const cJSON *schema)
 	const char *t = str(schema, "type");
 	esc(b, t ? t : "");
 	if (t != NULL && strcmp(t, "array") == 0) {
-		puts_(b, " of ");
+		gw_buf_puts(b, " of ");
 		schema_text(b, cJSON_GetObjectItemCaseSensitive(schema, "items"));
 	}
 }
 
-static void render_op(sb *b, const char *path, const char *method, const cJSON *op)
+static void render_op(gw_buf *b, const char *path, const char *method, const cJSON *op)
 {
 	char up[16];
 	size_t i;
 	for (i = 0; method[i] && i < sizeof(up) - 1; i++)
 		up[i] = (char) (method[i] >= 'a' && method[i] <= 'z' ? method[i] - 32 : method[i]);
 	up[i] = '\0';
-	puts_(b, "<section class=\"op\"><h3><span class=\"m m-");
+	gw_buf_puts(b, "<section class=\"op\"><h3><span class=\"m m-");
 	esc(b, method);
-	puts_(b, "\">");
+	gw_buf_puts(b, "\">");
 	esc(b, up);
-	puts_(b, "</span> <code>");
+	gw_buf_puts(b, "</span> <code>");
 	esc(b, path);
-	puts_(b, "</code></h3>");
+	gw_buf_puts(b, "</code></h3>");
 	if (str(op, "summary")) {
-		puts_(b, "<p class=\"sum\">");
+		gw_buf_puts(b, "<p class=\"sum\">");
 		esc(b, str(op, "summary"));
-		puts_(b, "</p>");
+		gw_buf_puts(b, "</p>");
 	}
 	if (str(op, "description")) {
-		puts_(b, "<p>");
+		gw_buf_puts(b, "<p>");
 		esc(b, str(op, "description"));
-		puts_(b, "</p>");
+		gw_buf_puts(b, "</p>");
 	}
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(op, "parameters");
 	if (cJSON_IsArray(params) && cJSON_GetArraySize(params) > 0) {
-		puts_(b, "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th>"
+		gw_buf_puts(b, "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th>"
 			 "<th>type</th><th>description</th></tr>");
 		const cJSON *p;
 		cJSON_ArrayForEach(p, params)
 		{
 			const cJSON *req = cJSON_GetObjectItemCaseSensitive(p, "required");
-			puts_(b, "<tr><td><code>");
+			gw_buf_puts(b, "<tr><td><code>");
 			esc(b, str(p, "name"));
-			puts_(b, "</code></td><td>");
+			gw_buf_puts(b, "</code></td><td>");
 			esc(b, str(p, "in"));
-			puts_(b, "</td><td>");
-			puts_(b, cJSON_IsTrue(req) ? "yes" : "no");
-			puts_(b, "</td><td>");
+			gw_buf_puts(b, "</td><td>");
+			gw_buf_puts(b, cJSON_IsTrue(req) ? "yes" : "no");
+			gw_buf_puts(b, "</td><td>");
 			schema_text(b, cJSON_GetObjectItemCaseSensitive(p, "schema"));
-			puts_(b, "</td><td>");
+			gw_buf_puts(b, "</td><td>");
 			esc(b, str(p, "description"));
-			puts_(b, "</td></tr>");
+			gw_buf_puts(b, "</td></tr>");
 		}
-		puts_(b, "</table>");
+		gw_buf_puts(b, "</table>");
 	}
 	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(op, "responses");
 	if (cJSON_IsObject(resp)) {
-		puts_(b, "<h4>Responses</h4><table><tr><th>status</th><th>description</th>"
+		gw_buf_puts(b, "<h4>Responses</h4><table><tr><th>status</th><th>description</th>"
 			 "<th>content</th></tr>");
 		const cJSON *r;
 		cJSON_ArrayForEach(r, resp)
 		{
-			puts_(b, "<tr><td>");
+			gw_buf_puts(b, "<tr><td>");
 			esc(b, r->string);
-			puts_(b, "</td><td>");
+			gw_buf_puts(b, "</td><td>");
 			esc(b, str(r, "description"));
-			puts_(b, "</td><td>");
+			gw_buf_puts(b, "</td><td>");
 			const cJSON *content = cJSON_GetObjectItemCaseSensitive(r, "content");
 			const cJSON *ct;
 			cJSON_ArrayForEach(ct, content)
 			{
-				puts_(b, "<code>");
+				gw_buf_puts(b, "<code>");
 				esc(b, ct->string);
-				puts_(b, "</code> ");
+				gw_buf_puts(b, "</code> ");
 				schema_text(b, cJSON_GetObjectItemCaseSensitive(ct, "schema"));
-				puts_(b, " ");
+				gw_buf_puts(b, " ");
 			}
-			puts_(b, "</td></tr>");
+			gw_buf_puts(b, "</td></tr>");
 		}
-		puts_(b, "</table>");
+		gw_buf_puts(b, "</table>");
 	}
-	puts_(b, "</section>\n");
+	gw_buf_puts(b, "</section>\n");
 }
 
 pyc_err gw_docs_render(char **html, size_t *len)
@@ -181,15 +150,15 @@ pyc_err gw_docs_render(char **html, size_t *len)
 	size_t n;
 	const char *doc = gw_docs_openapi(&n);
 	cJSON *root = cJSON_ParseWithLength(doc, n);
-	sb b = {0};
+	gw_buf b = {0};
 
 	if (root == NULL)
 		return PYC_EINVAL;
 	const cJSON *info = cJSON_GetObjectItemCaseSensitive(root, "info");
-	puts_(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	gw_buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 		  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
 	esc(&b, str(info, "title"));
-	puts_(&b, " API</title><style>"
+	gw_buf_puts(&b, " API</title><style>"
 		  "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}"
 		  "code{font-family:ui-monospace,monospace;background:#f1f3f5;padding:0 .25em;border-radius:3px}"
 		  ".op{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}"
@@ -199,13 +168,13 @@ pyc_err gw_docs_render(char **html, size_t *len)
 		  "th,td{border-bottom:1px solid #e5e7eb;text-align:left;padding:.25rem .5rem;vertical-align:top}"
 		  ".sum{font-weight:600}</style></head><body><h1>");
 	esc(&b, str(info, "title"));
-	puts_(&b, " <small>");
+	gw_buf_puts(&b, " <small>");
 	esc(&b, str(info, "version"));
-	puts_(&b, "</small></h1><p>");
+	gw_buf_puts(&b, "</small></h1><p>");
 	esc(&b, str(info, "description"));
-	puts_(&b, "</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI ");
+	gw_buf_puts(&b, "</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI ");
 	esc(&b, str(root, "openapi"));
-	puts_(&b, ").</p><h2>Routes</h2>\n");
+	gw_buf_puts(&b, ").</p><h2>Routes</h2>\n");
 
 	const cJSON *paths = cJSON_GetObjectItemCaseSensitive(root, "paths");
 	const cJSON *path;
@@ -215,30 +184,30 @@ pyc_err gw_docs_render(char **html, size_t *len)
 		cJSON_ArrayForEach(op, path)
 		    render_op(&b, path->string, op->string, op);
 	}
-	puts_(&b, "<h2>Schemas</h2>\n");
+	gw_buf_puts(&b, "<h2>Schemas</h2>\n");
 	const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(root, "components"), "schemas");
 	const cJSON *s;
 	cJSON_ArrayForEach(s, schemas)
 	{
-		puts_(&b, "<section class=\"op\"><h3><code>");
+		gw_buf_puts(&b, "<section class=\"op\"><h3><code>");
 		esc(&b, s->string);
-		puts_(&b, "</code></h3><table><tr><th>field</th><th>type</th><th>description</th></tr>");
+		gw_buf_puts(&b, "</code></h3><table><tr><th>field</th><th>type</th><th>description</th></tr>");
 		const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
 		const cJSON *p;
 		cJSON_ArrayForEach(p, props)
 		{
-			puts_(&b, "<tr><td><code>");
+			gw_buf_puts(&b, "<tr><td><code>");
 			esc(&b, p->string);
-			puts_(&b, "</code></td><td>");
+			gw_buf_puts(&b, "</code></td><td>");
 			schema_text(&b, p);
-			puts_(&b, "</td><td>");
+			gw_buf_puts(&b, "</td><td>");
 			esc(&b, str(p, "description"));
-			puts_(&b, "</td></tr>");
+			gw_buf_puts(&b, "</td></tr>");
 		}
-		puts_(&b, "</table></section>\n");
+		gw_buf_puts(&b, "</table></section>\n");
 	}
-	puts_(&b, "</body></html>\n");
+	gw_buf_puts(&b, "</body></html>\n");
 	cJSON_Delete(root);
 	if (b.oom) {
 		free(b.p);

@@ -6,6 +6,7 @@
  * HELP and TYPE before each family, histogram buckets cumulative with le.
  */
 #include "gw_metrics.h"
+#include "gw_buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,67 +46,28 @@ void gw_metrics_latency(uint64_t us)
 	atomic_fetch_add_explicit(&gw_stats.lat_sum_us, us, memory_order_relaxed);
 }
 
-typedef struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t) n < b->cap - b->len) {
-			b->len += (size_t) n;
-			return;
-		}
-		size_t nc = b->cap * 2 + (size_t) n;
-		char *q = realloc(b->p, nc);
-		if (q == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = nc;
-	}
-}
-
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-static void family(sbuf *b, const char *name, const char *type, const char *help)
+static void family(gw_buf *b, const char *name, const char *type, const char *help)
 {
-	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	gw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void gauge(sbuf *b, const char *name, const char *help, long v)
+static void gauge(gw_buf *b, const char *name, const char *help, long v)
 {
 	family(b, name, "gauge", help);
-	sb_printf(b, "%s %ld\n", name, v);
+	gw_buf_printf(b, "%s %ld\n", name, v);
 }
 
-static void counter(sbuf *b, const char *name, const char *help, unsigned long v)
+static void counter(gw_buf *b, const char *name, const char *help, unsigned long v)
 {
 	family(b, name, "counter", help);
-	sb_printf(b, "%s %lu\n", name, v);
+	gw_buf_printf(b, "%s %lu\n", name, v);
 }
 
 char *gw_metrics_render(size_t *len)
 {
-	sbuf b = {malloc(4096), 0, 4096, 0};
-	if (b.p == NULL)
-		return NULL;
-	b.p[0] = '\0';
+	gw_buf b = {0};
 	gauge(&b, "pyc_gateway_sessions", "Sessions in the registry (connected or in grace).",
 	    LD(gw_stats.sessions));
 	gauge(&b, "pyc_gateway_connections", "Live WebSocket connections.",
@@ -148,18 +110,18 @@ char *gw_metrics_render(size_t *len)
 	unsigned long cum = 0;
 	for (size_t i = 0; i < GW_LAT_BUCKETS; i++) {
 		cum += LD(gw_stats.lat_bucket[i]);
-		sb_printf(&b, "pyc_meter_latency_seconds_bucket{le=\"%g\"} %lu\n",
+		gw_buf_printf(&b, "pyc_meter_latency_seconds_bucket{le=\"%g\"} %lu\n",
 		    gw_lat_bounds[i], cum);
 	}
 	cum += LD(gw_stats.lat_bucket[GW_LAT_BUCKETS]);
-	sb_printf(&b, "pyc_meter_latency_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
-	sb_printf(&b, "pyc_meter_latency_seconds_sum %.6f\n",
+	gw_buf_printf(&b, "pyc_meter_latency_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	gw_buf_printf(&b, "pyc_meter_latency_seconds_sum %.6f\n",
 	    (double) LD(gw_stats.lat_sum_us) / 1e6);
-	sb_printf(&b, "pyc_meter_latency_seconds_count %lu\n", cum);
+	gw_buf_printf(&b, "pyc_meter_latency_seconds_count %lu\n", cum);
 
 	family(&b, "pyc_errors_total", "counter", "Error messages sent to clients, by code.");
 	for (size_t i = 0; i < N_CODES; i++)
-		sb_printf(&b, "pyc_errors_total{code=\"%s\"} %lu\n", codes[i],
+		gw_buf_printf(&b, "pyc_errors_total{code=\"%s\"} %lu\n", codes[i],
 		    LD(code_count[i]));
 	if (b.oom) {
 		free(b.p);
