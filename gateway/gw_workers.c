@@ -359,7 +359,11 @@ static void recv_cb(void *arg)
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			return;
 		pyc_log(PYC_LOG_WARN, "workers: receive: %s", nng_strerror(rv));
-		nng_recv_aio(w->sock, w->aio);
+		pthread_mutex_lock(&w->mtx);
+		rearm = !w->stopping;
+		pthread_mutex_unlock(&w->mtx);
+		if (rearm)
+			nng_recv_aio(w->sock, w->aio);
 		return;
 	}
 	nng_msg *msg = nng_aio_get_msg(w->aio);
@@ -567,6 +571,11 @@ void gw_workers_stop(gw_workers *w)
 	w->stopping = true;
 	pthread_mutex_unlock(&w->mtx);
 	gw_ws_set_wake(w->ws, NULL, NULL);
+	/* Stop the receive before the socket goes: an aio still queued on a
+	 * socket that nng 1.5.2 has freed makes nng_aio_stop lock a freed
+	 * mutex (seen as an nng panic at shutdown). recv_cb no longer re-arms
+	 * once stopping is set. */
+	nng_aio_stop(w->aio);
 	if (w->sock_open) {
 		/* Returns once every pipe is gone and its callbacks ran, unless
 		 * nng 1.5.2's close hangs (pyc_sock.h); then the process is on
@@ -574,8 +583,6 @@ void gw_workers_stop(gw_workers *w)
 		w->close_hung = !pyc_sock_close_bounded(w->sock, GW_CLOSE_WAIT_MS);
 		w->sock_open = false;
 	}
-	if (!w->close_hung)
-		nng_aio_stop(w->aio);
 }
 
 void gw_workers_destroy(gw_workers *w)
