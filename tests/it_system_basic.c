@@ -16,12 +16,6 @@
 
 static sys S;
 
-static void uniq(char *out, size_t cap, const char *tag)
-{
-	static int n;
-	snprintf(out, cap, "%s-%d-%lld", tag, ++n, pyc_now_ms() % 1000000);
-}
-
 START_TEST(test_system_docs_ok)
 {
 	gw_http_resp r;
@@ -47,7 +41,7 @@ START_TEST(test_system_empty_list)
 	gw_http_resp r;
 	char sid[64];
 	char path[256];
-	uniq(sid, sizeof(sid), "empty");
+	sys_mksid(sid, sizeof(sid), "empty");
 	snprintf(path, sizeof(path), "/recordings?session_id=%s", sid);
 	ck_assert_int_eq(sys_http(&S, "GET", path, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
@@ -83,7 +77,7 @@ START_TEST(test_system_init_record_audio_meter)
 	char sid[64];
 	int16_t pcm[2 * 1024];
 	double ph = 0;
-	uniq(sid, sizeof(sid), "meter");
+	sys_mksid(sid, sizeof(sid), "meter");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"init\",\"sample_rate\":44100,\"channels\":2}"), 0);
@@ -104,7 +98,7 @@ START_TEST(test_system_recording_flow)
 	int16_t pcm[2 * 1024];
 	double ph = 0, dur = 0;
 	gw_http_resp r;
-	uniq(sid, sizeof(sid), "flow");
+	sys_mksid(sid, sizeof(sid), "flow");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"init\",\"sample_rate\":44100,\"channels\":2}"), 0);
@@ -153,7 +147,7 @@ END_TEST
 START_TEST(test_system_invalid_json_keeps_connection)
 {
 	char sid[64];
-	uniq(sid, sizeof(sid), "badjson");
+	sys_mksid(sid, sizeof(sid), "badjson");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(gw_tc_send_text(c, "this is not json"), 0);
