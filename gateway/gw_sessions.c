@@ -46,6 +46,7 @@
 #define BUCKETS 4096
 #define RING 256
 #define NO_WORKER_NOTE_US 5000000
+#define GW_QUEUE_RESERVE 2 /* session_open and session_init */
 
 typedef struct sent {
 	uint64_t seq;
@@ -67,6 +68,12 @@ struct gw_session {
 	bool init_sent;
 	bool recording;
 	uint32_t pipe; /* 0: no worker */
+	/* Waiting for a worker: the settings as they were when the wait
+	 * began (the next worker is opened with them; what the client sent
+	 * since is in the queue, in order). */
+	bool waiting;
+	pyc_params wait_params;
+	bool wait_init;
 
 	bool closing, reopen;
 	int64_t grace_deadline; /* 0: connected */
@@ -319,15 +326,18 @@ static void pump(gw_sessions *r, gw_session *s)
 	}
 }
 
-/* Queues msg for the session's worker, in order; takes msg. false if it
- * was dropped (no worker, or the queue is full). */
+/* Queues msg for the session's worker, in order; takes msg. While the
+ * session waits for a worker the message waits with the others and goes
+ * out once one is leased. false if it was dropped (the queue is full:
+ * the last GW_QUEUE_RESERVE places are kept for the opening messages a
+ * new worker gets first). */
 static bool to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
 {
-	if (s->pipe == 0) {
+	if (s->pipe == 0 && !s->waiting) {
 		nng_msg_free(msg);
 		return false;
 	}
-	if (s->oq_len == GW_OUT_QUEUE) {
+	if (s->oq_len >= GW_OUT_QUEUE - GW_QUEUE_RESERVE) {
 		pyc_log(PYC_LOG_WARN, "session %s: %d messages wait for the worker, one dropped",
 		    s->sid, s->oq_len);
 		nng_msg_free(msg);
@@ -340,18 +350,13 @@ static bool to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
 	return true;
 }
 
+static nng_msg *params_msg(gw_session *s, unsigned type, const pyc_params *p);
+
 static void send_params(gw_sessions *r, gw_session *s, unsigned type, const pyc_params *p)
 {
-	uint8_t buf[128];
-	pyc_wbuf w;
-	nng_msg *msg;
-	pyc_wbuf_init(&w, buf, sizeof(buf));
-	pyc_params_put(&w, p);
-	if (pyc_wire_msg_from_wbuf(&msg, type, 0, s->sid, s->seq_sent, &w) != PYC_OK) {
-		pyc_log(PYC_LOG_ERROR, "session %s: cannot build %s", s->sid, pyc_msg_type_name(type));
-		return;
-	}
-	to_worker(r, s, msg);
+	nng_msg *msg = params_msg(s, type, p);
+	if (msg != NULL)
+		to_worker(r, s, msg);
 }
 
 static void send_simple(gw_sessions *r, gw_session *s, unsigned type, const void *payload,
@@ -383,12 +388,49 @@ static void flow_reset(gw_session *s)
 	}
 }
 
-/* Leases a worker and opens the session on it. */
+/* Builds a session_open or session_init message with params p; NULL if
+ * memory ran out. */
+static nng_msg *params_msg(gw_session *s, unsigned type, const pyc_params *p)
+{
+	uint8_t buf[128];
+	pyc_wbuf w;
+	nng_msg *msg;
+	pyc_wbuf_init(&w, buf, sizeof(buf));
+	pyc_params_put(&w, p);
+	if (pyc_wire_msg_from_wbuf(&msg, type, 0, s->sid, s->seq_sent, &w) != PYC_OK) {
+		pyc_log(PYC_LOG_ERROR, "session %s: cannot build %s", s->sid, pyc_msg_type_name(type));
+		return NULL;
+	}
+	return msg;
+}
+
+/* Puts msg in front of the queue (a place is always kept for it). */
+static void outq_push_front(gw_session *s, nng_msg *msg)
+{
+	if (msg == NULL)
+		return;
+	s->oq_head = (s->oq_head + GW_OUT_QUEUE - 1) % GW_OUT_QUEUE;
+	s->outq[s->oq_head] = msg;
+	s->oq_len++;
+	s->oq_bytes += nng_msg_len(msg);
+}
+
+/* Leases a worker and opens the session on it. Until one is leased the
+ * session waits: what the client sends is queued (bounded, with the
+ * usual back-pressure) and replayed, in order, after session_open (and
+ * session_init if the client had sent init before the wait began). */
 static void lease(gw_sessions *r, gw_session *s, int64_t now)
 {
 	uint32_t pipe;
 	if (s->pipe != 0 || s->closing)
 		return;
+	if (!s->waiting) {
+		/* what was queued was for the previous worker */
+		flow_reset(s);
+		s->waiting = true;
+		s->wait_params = s->params;
+		s->wait_init = s->init_sent;
+	}
 	if (gw_workers_lease(r->workers, &pipe) != PYC_OK) {
 		if (s->lease_deadline == 0)
 			s->lease_deadline = now + GW_LEASE_WAIT_US;
@@ -397,18 +439,21 @@ static void lease(gw_sessions *r, gw_session *s, int64_t now)
 			s->last_no_worker_note = now;
 			pyc_log(PYC_LOG_WARN, "session %s: no idle worker, waiting", s->sid);
 			send_error(s, GW_E_NO_WORKER,
-			    "no DSP worker is free at the moment; retrying");
+			    "no DSP worker is free at the moment; commands and audio wait for one");
 		}
 		return;
 	}
 	s->pipe = pipe;
+	s->waiting = false;
 	s->lease_deadline = 0;
 	s->last_no_worker_note = 0;
-	flow_reset(s);
-	send_params(r, s, PYC_MSG_SESSION_OPEN, &s->params);
-	if (s->init_sent)
-		send_params(r, s, PYC_MSG_SESSION_INIT, &s->params);
-	pyc_log(PYC_LOG_INFO, "session %s: worker on pipe %u", s->sid, pipe);
+	s->fl_head = s->fl_n = 0;
+	if (s->wait_init)
+		outq_push_front(s, params_msg(s, PYC_MSG_SESSION_INIT, &s->wait_params));
+	outq_push_front(s, params_msg(s, PYC_MSG_SESSION_OPEN, &s->wait_params));
+	pyc_log(PYC_LOG_INFO, "session %s: worker on pipe %u, %d messages waiting", s->sid, pipe,
+	    s->oq_len);
+	pump(r, s);
 }
 
 static void session_reset(gw_session *s)
@@ -425,6 +470,7 @@ static void session_reset(gw_session *s)
 	s->next_lease_try = 0;
 	s->last_no_worker_note = 0;
 	s->seq_sent = 0;
+	s->waiting = false;
 	outq_clear(s);
 	s->paused = s->dropping = false;
 }
@@ -551,12 +597,11 @@ void gw_sessions_text(gw_sessions *r, gw_session *s, const char *text, size_t le
 	case GW_ACT_INIT:
 		pyc_params_merge(&s->params, &cmd.params);
 		s->init_sent = true;
-		if (s->pipe != 0)
-			send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
+		send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
 		break;
 	case GW_ACT_SET_PARAMS:
 		pyc_params_merge(&s->params, &cmd.params);
-		if (s->pipe != 0 && cmd.params.mask != 0)
+		if (cmd.params.mask != 0)
 			send_params(r, s, PYC_MSG_SESSION_PARAMS, &cmd.params);
 		break;
 	case GW_ACT_START_RECORD:
@@ -564,21 +609,12 @@ void gw_sessions_text(gw_sessions *r, gw_session *s, const char *text, size_t le
 		    ((cmd.params.mask & PYC_P_CHANNELS) && cmd.params.channels != s->params.channels)) {
 			pyc_params_merge(&s->params, &cmd.params);
 			s->init_sent = true;
-			if (s->pipe != 0)
-				send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
-		}
-		if (s->pipe == 0) {
-			send_error(s, GW_E_NO_WORKER, "no DSP worker serves this session yet");
-			break;
+			send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
 		}
 		send_record(r, s, 1);
 		s->recording = true;
 		break;
 	case GW_ACT_STOP_RECORD:
-		if (s->pipe == 0) {
-			send_error(s, GW_E_NO_WORKER, "no DSP worker serves this session yet");
-			break;
-		}
 		send_record(r, s, 0);
 		s->recording = false;
 		break;
@@ -590,7 +626,7 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 	int64_t now;
 	if (len == 0 || s->closing)
 		return;
-	if (s->pipe == 0 || s->dropping || s->oq_len >= GW_OUT_QUEUE_AUDIO) {
+	if ((s->pipe == 0 && !s->waiting) || s->dropping || s->oq_len >= GW_OUT_QUEUE_AUDIO) {
 		atomic_fetch_add_explicit(&gw_stats.chunks_dropped, 1, memory_order_relaxed);
 		return;
 	}

@@ -1,7 +1,9 @@
 /* it_system_noworker.c - the gateway before the rest of the system is up:
  * /health is 503 "degraded" without a worker host or a recorder, a client
  * that sends init gets no_worker and is closed with 1013 after the
- * documented 10 s, or served once a worker host starts within them.
+ * documented 10 s, or served once a worker host starts within them: what
+ * it sent meanwhile (commands, audio, a whole recording) is replayed in
+ * order to the worker it gets.
  *
  * NOTES: only the gateway is started by main; a test that needs the
  * recorder or a worker host starts it itself and stops it before it ends
@@ -85,8 +87,10 @@ END_TEST
 
 START_TEST(test_system_no_worker_then_served)
 {
-	char status[32], rec[32], sid[64];
-	int hosts;
+	char status[32], rec[32], sid[64], path[160], fname[160];
+	int hosts, meters = 0;
+	double phase = 0, dur = 0;
+	int16_t pcm[4800 * 2];
 	/* the recorder alone: still degraded, no worker host */
 	ck_assert(sys_start_recorder(&S));
 	ck_assert_int_eq(health_until(503, 100, status, rec, &hosts), 503);
@@ -97,23 +101,55 @@ START_TEST(test_system_no_worker_then_served)
 	ck_assert_str_eq(status, "degraded");
 	ck_assert_int_eq(hosts, 0);
 
+	/* an old client does not wait for anything: init, start_record, one
+	 * second of audio and stop_record, all before any worker exists */
 	sys_mksid(sid, sizeof(sid), "late");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
 	long long t0 = pyc_now_ms();
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"init\",\"sample_rate\":48000}"), 0);
 	expect_no_worker(c);
+	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"start_record\"}"), 0);
+	for (int i = 0; i < 10; i++) {
+		sig_sine(pcm, 4800, 2, 48000, 440, 0.5, 1.0, &phase);
+		ck_assert_int_eq(gw_tc_send_binary(c, pcm, sizeof(pcm)), 0);
+	}
+	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"stop_record\"}"), 0);
 
-	/* a host comes up within the 10 s: the session is served */
+	/* a host comes up within the 10 s: everything waiting is served, in
+	 * order, and nothing of the recording is lost */
 	ck_assert(sys_start_host(&S));
 	char *r = gw_tc_recv_match(c, "\"ready\"", 10000);
 	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "48000"));
 	free(r);
 	printf("no worker: ready %lld ms after init\n", pyc_now_ms() - t0);
 	ck_assert_int_le(pyc_now_ms() - t0, 10500);
 	ck_assert(!gw_tc_closed(c));
-	int16_t pcm[4800 * 2];
-	double phase = 0;
+	while ((r = gw_tc_recv_text(c, 10000)) != NULL) {
+		if (strstr(r, "\"meter\"") != NULL)
+			meters++;
+		bool saved = strstr(r, "recording_saved") != NULL;
+		if (saved) {
+			ck_assert(json_str(r, "filename", fname, sizeof(fname)));
+			ck_assert(json_num(r, "duration_seconds", &dur));
+		}
+		free(r);
+		if (saved)
+			break;
+	}
+	/* a burst of meters is thinned to the newest one the client can take */
+	printf("no worker: %d meters for the 10 waiting chunks\n", meters);
+	ck_assert_int_ge(meters, 1);
+	ck_assert_int_le(meters, 10);
+	ck_assert_double_eq_tol(dur, 1.0, 1e-9);
+	snprintf(path, sizeof(path), "/recordings?session_id=%s", sid);
+	gw_http_resp hr;
+	ck_assert_int_eq(sys_http(&S, "GET", path, NULL, &hr), 0);
+	ck_assert_int_eq(hr.status, 200);
+	ck_assert_ptr_nonnull(strstr(hr.body, fname));
+	gw_http_free(&hr);
+
 	sig_sine(pcm, 4800, 2, 48000, 440, 0.5, 1.0, &phase);
 	ck_assert_int_eq(gw_tc_send_binary(c, pcm, sizeof(pcm)), 0);
 	r = gw_tc_recv_match(c, "\"meter\"", 5000);
