@@ -12,7 +12,10 @@
  * status (404 path, 403 origin, 503 MAX_SESSIONS, 429 per address);
  * lws only hangs up on a refusal in FILTER_PROTOCOL_CONNECTION.
  * No extensions are offered (info.extensions stays NULL): PCM does not
- * compress and permessage-deflate is attack surface.
+ * compress and permessage-deflate is attack surface. Text frames (and
+ * close reasons) must be UTF-8 (LWS_SERVER_OPTION_VALIDATE_UTF8: 1007 as
+ * RFC 6455 8.1 asks), and a close frame with a 1-byte payload or a code
+ * from 5000 on is answered with 1002 (peer_close), which lws does not do.
  *
  * Messages are reassembled from lws's pieces (frames, and a frame split
  * by the rx buffer) into a per-connection buffer that grows only after the
@@ -448,6 +451,20 @@ static int on_receive(gw_conn *c, struct lws *wsi, const uint8_t *in, size_t len
 	return 0;
 }
 
+/* A client's close frame: lws answers 0..999, 1004..1006 and 1016..2999
+ * with 1002 itself, but echoes a 1-byte payload and codes from 5000 on,
+ * which RFC 6455 (7.4) does not allow either. */
+static int peer_close(struct lws *wsi, const uint8_t *in, size_t len)
+{
+	static const char reason[] = "bad close frame";
+	if (len == 1 || (len >= 2 && ((in[0] << 8) | in[1]) >= 5000)) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *) reason,
+		    sizeof(reason) - 1);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- writing ---- */
 
 static int on_writeable(gw_conn *c, struct lws *wsi)
@@ -574,6 +591,9 @@ static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, voi
 			return -1;
 		return on_receive(c, wsi, in, len);
 
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		return peer_close(wsi, in, len);
+
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (c != NULL)
 			c->last_rx = gw_now_us();
@@ -658,7 +678,8 @@ pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg)
 	info.timeout_secs = 10;
 	info.pt_serv_buf_size = 32768;
 	info.retry_and_idle_policy = &ws->retry;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL &&
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL &&
 	    strchr(info.iface, ':') == NULL && info.iface[0] != '\0' ? 1 : 0);
 	ws->ctx = lws_create_context(&info);
 	if (ws->ctx == NULL) {
