@@ -412,7 +412,7 @@ static int on_receive(gw_conn *c, struct lws *wsi, const uint8_t *in, size_t len
 	}
 	if (c->rx_len + len + remaining > max)
 		return too_big(c, wsi, "message over WS_MAX_MESSAGE_BYTES");
-	if (remaining == 0 && !final && ++c->rx_frames > GW_WS_MAX_FRAGMENTS)
+	if (remaining == 0 && ++c->rx_frames > GW_WS_MAX_FRAGMENTS)
 		return too_big(c, wsi, "message in too many fragments");
 	if (final && c->rx_len == 0) {
 		c->rx_active = false;
