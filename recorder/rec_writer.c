@@ -302,6 +302,12 @@ static void checkpoint(wthread *t, rec_recording *r, int64_t now, int sync)
 	}
 	r->frames_hdr = frames;
 	r->last_hdr_us = now;
+	/* The data is durable only if the .part's name is: once per file. */
+	if (sync && !r->name_synced) {
+		if (fsync(t->w->cfg.dirfd) != 0)
+			pyc_log(PYC_LOG_WARN, "recordings folder fsync: %s", strerror(errno));
+		r->name_synced = 1;
+	}
 	if (sync) {
 		r->frames_sync = frames;
 		r->last_sync_us = now;

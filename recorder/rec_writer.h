@@ -65,6 +65,7 @@ struct rec_recording {
 	rec_wav *wav;
 	int64_t last_hdr_us, last_sync_us;
 	uint64_t frames_hdr, frames_sync;
+	int name_synced; /* the folder was fsynced since the .part was created */
 	pyc_err fail_status;
 	char fail_msg[64];
 	rec_state final_state;
