@@ -141,8 +141,25 @@ static const char *range_text(const char *name)
 	return "its range";
 }
 
+/* True if text holds a NUL byte or the escape \u0000: cJSON would keep
+ * the NUL in the C string, so "init\u0000x" would compare equal to "init". */
+static bool has_nul(const char *text, size_t len)
+{
+	if (memchr(text, '\0', len) != NULL)
+		return true;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+			return true;
+		i++; /* the escaped character */
+	}
+	return false;
+}
+
 pyc_err gw_proto_parse(const char *text, size_t len, gw_cmd *cmd, gw_proto_err *err)
 {
+	const char *end = NULL;
 	cJSON *root = NULL;
 	const cJSON *act;
 	pyc_err rv = PYC_EINVAL;
@@ -156,9 +173,17 @@ pyc_err gw_proto_parse(const char *text, size_t len, gw_cmd *cmd, gw_proto_err *
 
 	if (text == NULL || len == 0)
 		return fail(err, GW_E_BAD_JSON, "%s", "empty message");
-	root = cJSON_ParseWithLength(text, len);
-	if (root == NULL)
+	if (has_nul(text, len))
+		return fail(err, GW_E_BAD_JSON, "%s", "the message holds a NUL character");
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (root != NULL) /* only whitespace may follow the object */
+		while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\n' ||
+		    *end == '\r'))
+			end++;
+	if (root == NULL || end != text + len) {
+		cJSON_Delete(root);
 		return fail(err, GW_E_BAD_JSON, "%s", "the message is not valid JSON");
+	}
 	if (!cJSON_IsObject(root)) {
 		fail(err, GW_E_BAD_JSON, "%s", "expected a JSON object with an action");
 		goto out;
