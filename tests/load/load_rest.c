@@ -170,8 +170,10 @@ static char *slurp(const char *path)
 	if (f == NULL)
 		return NULL;
 	char *buf = calloc(1, 65536);
-	if (buf != NULL)
-		fread(buf, 1, 65535, f);
+	if (buf != NULL) {
+		size_t k = fread(buf, 1, 65535, f);
+		buf[k] = '\0';
+	}
 	fclose(f);
 	return buf;
 }

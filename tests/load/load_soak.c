@@ -370,7 +370,7 @@ START_TEST(test_load_soak)
 	printf("soak: %d sessions x %.0f s of 44.1 kHz stereo in 20 ms chunks, recording in %d s "
 	       "stretches\n", n, elapsed, rec_s);
 	printf("soak: chunks sent %llu, meters received %llu (missing %llu), gateway replaced "
-	       "meters %.0f, dropped chunks %.0f, late sends %llu\n",
+	       "meters %.0f, dropped chunks %.0f; the generator was over 20 ms behind %llu times\n",
 	    (unsigned long long) chunks, (unsigned long long) meters,
 	    (unsigned long long) missing_meters, dropped_meters, dropped_chunks,
 	    (unsigned long long) late);
