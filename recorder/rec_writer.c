@@ -233,8 +233,12 @@ static void close_rec(wthread *t, rec_recording *r, rec_state state)
 	r->wav = NULL;
 	if (rv != PYC_OK) {
 		pyc_log(PYC_LOG_ERROR, "recording %s: finalise: %s", r->filename, pyc_strerror(rv));
-		info.frames = atomic_load(&r->frames);
-		info.size_bytes = 44 + info.frames * 2 * r->channels;
+		/* The row must say what a reader of the file gets: its header
+		 * may not have been rewritten. */
+		if (rec_wav_probe(dirfd, r->part, &info) != PYC_OK) {
+			info.frames = atomic_load(&r->frames);
+			info.size_bytes = 44 + info.frames * 2 * r->channels;
+		}
 		if (!atomic_exchange(&r->failed, 1)) {
 			r->fail_status = rv;
 			snprintf(r->fail_msg, sizeof(r->fail_msg), "%s",
