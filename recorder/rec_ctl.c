@@ -172,6 +172,8 @@ static nng_msg *on_meta(cthread *t, const pyc_wire_msg *m)
 {
 	pyc_rec_name_req req;
 	rec_row row;
+	struct stat st;
+	int fd;
 	size_t len = 0;
 	char *json = NULL;
 	nng_msg *out;
@@ -181,6 +183,15 @@ static nng_msg *on_meta(cthread *t, const pyc_wire_msg *m)
 		return error_reply(m, PYC_EPROTO, "malformed rec_meta payload");
 	if ((rv = find_row(t, req.filename, &row)) != PYC_OK)
 		return error_reply(m, rv, rv == PYC_ENOENT ? "Recording not found" : "database error");
+	/* the file must be there and regular, or a download would get headers
+	 * and then no data (a planted symlink, a FIFO) */
+	if ((fd = open_rec(t->c->cfg.dirfd, &row, &st)) < 0) {
+		int e = errno;
+		pyc_log(PYC_LOG_WARN, "meta %s: %s", req.filename, strerror(e));
+		rv = e == ENOENT || e == ELOOP || e == EINVAL ? PYC_ENOENT : PYC_EIO;
+		return error_reply(m, rv, rv == PYC_ENOENT ? "Recording not found" : "open failed");
+	}
+	close(fd);
 	live_row(t->c, &row);
 	if ((rv = rec_json_row(&row, &json, &len)) != PYC_OK)
 		return error_reply(m, rv, "out of memory");
