@@ -9,8 +9,9 @@
  *   match=TEXT        only paths that contain TEXT (optional)
  *   after=N           let N more bytes through, then fail (optional; the
  *                     count restarts whenever the file's text changes)
- * enospc fails write/pwrite/writev/ftruncate growth and fallocate; eio
- * fails those and fsync/fdatasync too. A missing or unreadable control
+ * enospc fails the writes that would grow a file (an overwrite inside it
+ * reuses allocated blocks, as on ext4), ftruncate growth and fallocate;
+ * eio fails every write and fsync/fdatasync too. A missing or unreadable control
  * file means no fault. The path of a descriptor comes from
  * /proc/self/fd, so the shim needs no bookkeeping of opens. Built without
  * sanitizers (it runs inside sanitized and plain binaries alike).
@@ -36,6 +37,18 @@ static char last_ctl[512];
 static long long budget = -1; /* bytes still allowed; -1 = no limit */
 
 enum { F_WRITE, F_SYNC };
+
+/* True if len bytes at off (-1: the file offset) grow the file: only
+ * those can run out of space (an overwrite reuses allocated blocks). */
+static int grows(int fd, long long off, size_t len)
+{
+	struct stat sb;
+	if (off < 0)
+		off = (long long) lseek(fd, 0, SEEK_CUR);
+	if (fstat(fd, &sb) != 0 || off < 0)
+		return 1;
+	return off + (long long) len > (long long) sb.st_size;
+}
 
 static ssize_t ctl_read(char *buf, size_t cap)
 {
@@ -72,7 +85,7 @@ static const char *word(const char *ctl, const char *key, char *out, size_t cap)
 
 /* 0: let the call through; otherwise the errno to fail with. len is the
  * number of bytes the call would write. */
-static int fault(int fd, int kind, size_t len)
+static int fault_at(int fd, int kind, size_t len, long long off)
 {
 	int saved = errno, rv = 0;
 	char ctl[512], dir[256], mode[16], match[128], after[32], link[32], path[1024];
@@ -80,6 +93,8 @@ static int fault(int fd, int kind, size_t len)
 	    strcmp(mode, "off") == 0 || word(ctl, "dir=", dir, sizeof(dir)) == NULL)
 		goto out;
 	if (kind == F_SYNC && strcmp(mode, "eio") != 0)
+		goto out;
+	if (kind == F_WRITE && strcmp(mode, "enospc") == 0 && !grows(fd, off, len))
 		goto out;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, link, path, sizeof(path) - 1);
@@ -103,6 +118,11 @@ static int fault(int fd, int kind, size_t len)
 out:
 	errno = saved;
 	return rv;
+}
+
+static int fault(int fd, int kind, size_t len)
+{
+	return fault_at(fd, kind, len, -1);
 }
 
 #define NEXT(name) \
@@ -129,14 +149,22 @@ ssize_t write(int fd, const void *buf, size_t n)
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	NEXT(pwrite);
-	FAIL_IF(fd, F_WRITE, n);
+	int e = fault_at(fd, F_WRITE, n, (long long) off);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
 	return next_pwrite(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
 	NEXT(pwrite64);
-	FAIL_IF(fd, F_WRITE, n);
+	int e = fault_at(fd, F_WRITE, n, (long long) off);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
 	return next_pwrite64(fd, buf, n, off);
 }
 

@@ -72,6 +72,16 @@ static void note(const char *path, long long v)
 	}
 }
 
+static char arm_buf[512], hit_buf[512], report_buf[512];
+
+static const char *keep(char *buf, const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	snprintf(buf, 512, "%s", v);
+	return buf;
+}
+
 static void resolve(void)
 {
 	if (next_malloc != NULL || resolving)
@@ -85,9 +95,10 @@ static void resolve(void)
 	void *m = dlsym(RTLD_NEXT, "malloc");
 	const char *n = getenv("PYC_FAILMALLOC_N");
 	fail_at = n != NULL ? atoll(n) : 0;
-	arm_path = getenv("PYC_FAILMALLOC_ARM");
-	hit_path = getenv("PYC_FAILMALLOC_HIT");
-	report_path = getenv("PYC_FAILMALLOC_REPORT");
+	/* copies: a process may overwrite its environment (process titles) */
+	arm_path = keep(arm_buf, getenv("PYC_FAILMALLOC_ARM"));
+	hit_path = keep(hit_buf, getenv("PYC_FAILMALLOC_HIT"));
+	report_path = keep(report_buf, getenv("PYC_FAILMALLOC_REPORT"));
 	armed = arm_path == NULL;
 	__atomic_store_n(&next_malloc, (void *(*)(size_t)) m, __ATOMIC_RELEASE);
 	resolving = 0;
