@@ -8,7 +8,13 @@
  * and write the sizes themselves (repair_fd), so the result never depends
  * on what libsndfile guessed from a file it could not finish. repair_fd
  * reads only the first 4 KiB: every chunk libsndfile puts before "data"
- * for 16-bit PCM fits there.
+ * for 16-bit PCM fits there. Before it writes anything, repair_fd has
+ * libsndfile read the file as it would be after the repair (the header
+ * with the new sizes in memory, the data from the fd, through
+ * sf_open_virtual): a header our own scan accepts but libsndfile does not
+ * (a sample rate over INT_MAX, an extensible fmt without its extension, a
+ * chunk libsndfile chokes on) is refused and the file left as it was, so a
+ * repaired file is always one the recorder can read and serve.
  */
 #include "rec_wav.h"
 
@@ -161,8 +167,87 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t) (v >> 24);
 }
 
-/* Finds the format and the data offset in the header, cuts the file to its
- * last whole frame and writes the RIFF and data sizes. */
+/* The file as repair_fd would leave it, for libsndfile: hdr (the header
+ * up to the data, with its sizes rewritten) then the fd's bytes up to len. */
+typedef struct vfile {
+	int fd;
+	const uint8_t *hdr;
+	sf_count_t hlen, len, pos;
+} vfile;
+
+static sf_count_t vf_len(void *u)
+{
+	return ((vfile *) u)->len;
+}
+
+static sf_count_t vf_seek(sf_count_t off, int whence, void *u)
+{
+	vfile *v = u;
+	sf_count_t base = whence == SEEK_CUR ? v->pos : whence == SEEK_END ? v->len : 0;
+	if (base + off < 0)
+		return -1;
+	v->pos = base + off;
+	return v->pos;
+}
+
+static sf_count_t vf_read(void *ptr, sf_count_t n, void *u)
+{
+	vfile *v = u;
+	uint8_t *out = ptr;
+	sf_count_t done = 0;
+	if (v->pos >= v->len || n <= 0)
+		return 0;
+	if (n > v->len - v->pos)
+		n = v->len - v->pos;
+	if (v->pos < v->hlen) {
+		done = n < v->hlen - v->pos ? n : v->hlen - v->pos;
+		memcpy(out, v->hdr + v->pos, (size_t) done);
+	}
+	if (done < n) {
+		ssize_t got = pread(v->fd, out + done, (size_t) (n - done), (off_t) (v->pos + done));
+		if (got > 0)
+			done += got;
+	}
+	v->pos += done;
+	return done;
+}
+
+static sf_count_t vf_write(const void *ptr, sf_count_t n, void *u)
+{
+	(void) ptr;
+	(void) n;
+	(void) u;
+	return 0;
+}
+
+static sf_count_t vf_tell(void *u)
+{
+	return ((vfile *) u)->pos;
+}
+
+/* True if libsndfile reads the repaired file as rate, channels, frames. */
+static int readable(int fd, const uint8_t *hdr, size_t hlen, uint64_t len, uint32_t rate,
+    uint32_t channels, uint64_t frames)
+{
+	SF_VIRTUAL_IO io = {vf_len, vf_seek, vf_read, vf_write, vf_tell};
+	vfile v = {fd, hdr, (sf_count_t) hlen, (sf_count_t) len, 0};
+	SF_INFO si;
+	SNDFILE *sf;
+	int ok;
+
+	memset(&si, 0, sizeof(si));
+	if ((sf = sf_open_virtual(&io, SFM_READ, &si, &v)) == NULL)
+		return 0;
+	ok = si.samplerate > 0 && (uint32_t) si.samplerate == rate &&
+	    (uint32_t) si.channels == channels && si.frames >= 0 &&
+	    (uint64_t) si.frames == frames;
+	sf_close(sf);
+	return ok;
+}
+
+/* Finds the format and the data offset in the header, checks that
+ * libsndfile will read the result, cuts the file to its last whole frame
+ * and writes the RIFF and data sizes. */
 static pyc_err repair_fd(int fd, rec_wav_info *info)
 {
 	uint8_t h[HDR_SCAN];
@@ -170,7 +255,7 @@ static pyc_err repair_fd(int fd, rec_wav_info *info)
 	struct stat st;
 	ssize_t got;
 	size_t pos = 12, data_off = 0;
-	uint32_t rate = 0, channels = 0, align = 0;
+	uint32_t rate = 0, channels = 0, align = 0, old_riff, old_data;
 	uint64_t frames, want;
 
 	got = pread(fd, h, sizeof(h), 0);
@@ -208,14 +293,19 @@ static pyc_err repair_fd(int fd, rec_wav_info *info)
 	if (frames * align > REC_WAV_MAX_DATA)
 		frames = REC_WAV_MAX_DATA / align;
 	want = data_off + frames * align;
+	old_riff = le32(h + 4);
+	old_data = le32(h + data_off - 4);
+	put32(h + 4, (uint32_t) (want - 8));
+	put32(h + data_off - 4, (uint32_t) (frames * align));
+	if (!readable(fd, h, data_off, want, rate, channels, frames))
+		return PYC_EPROTO;
 	if ((uint64_t) st.st_size != want && ftruncate(fd, (off_t) want) != 0)
 		return pyc_err_from_errno(errno);
 	put32(b, (uint32_t) (want - 8));
-	if (le32(h + 4) != want - 8 && pwrite(fd, b, 4, 4) != 4)
+	if (old_riff != want - 8 && pwrite(fd, b, 4, 4) != 4)
 		return pyc_err_from_errno(errno);
 	put32(b, (uint32_t) (frames * align));
-	if (le32(h + data_off - 4) != frames * align &&
-	    pwrite(fd, b, 4, (off_t) data_off - 4) != 4)
+	if (old_data != frames * align && pwrite(fd, b, 4, (off_t) data_off - 4) != 4)
 		return pyc_err_from_errno(errno);
 	if (info != NULL) {
 		info->sample_rate = rate;
