@@ -41,6 +41,7 @@
 #include "gw_docs.h"
 #include "gw_metrics.h"
 #include "gw_proto.h"
+#include "gw_route.h"
 #include "pyc_id.h"
 #include "pyc_log.h"
 #include "pyc_wire.h"
@@ -409,51 +410,6 @@ static enum MHD_Result route_metrics(struct MHD_Connection *c, gw_http *h)
 
 /* ---- the dashboard's files ---- */
 
-static const char *mime_of(const char *path)
-{
-	static const struct {
-		const char *ext, *type;
-	} t[] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-		{".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-		{".json", "application/json"}, {".map", "application/json"},
-		{".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
-		{".jpeg", "image/jpeg"}, {".gif", "image/gif"}, {".ico", "image/x-icon"},
-		{".webp", "image/webp"}, {".woff", "font/woff"}, {".woff2", "font/woff2"},
-		{".ttf", "font/ttf"}, {".txt", "text/plain; charset=utf-8"},
-		{".wasm", "application/wasm"}, {".wav", "audio/wav"},
-		{".webmanifest", "application/manifest+json"},
-	};
-	const char *dot = strrchr(path, '.');
-	const char *slash = strrchr(path, '/');
-	if (dot != NULL && (slash == NULL || dot > slash))
-		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-			if (strcasecmp(dot, t[i].ext) == 0)
-				return t[i].type;
-	return "application/octet-stream";
-}
-
-static bool path_safe(const char *url)
-{
-	if (url[0] != '/' || strlen(url) > 1024)
-		return false;
-	for (const char *p = url; *p; p++)
-		if (*p == '\\' || (unsigned char) *p < 0x20)
-			return false;
-	/* no ".." or "." segment */
-	const char *s = url;
-	while (*s) {
-		while (*s == '/')
-			s++;
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t) (e - s) : strlen(s);
-		if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-			return false;
-		s += n;
-	}
-	return true;
-}
-
 static int open_regular(const char *path, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -473,7 +429,7 @@ static enum MHD_Result route_static(struct MHD_Connection *c, gw_http *h, const 
 	int fd = -1;
 	const char *served = url;
 
-	if (!path_safe(url))
+	if (!gw_route_path_safe(url))
 		return detail(c, h, MHD_HTTP_NOT_FOUND, "Not Found");
 	if (strcmp(url, "/") != 0) {
 		snprintf(path, sizeof(path), "%s%s", h->cfg->frontend_dir, url);
@@ -495,40 +451,13 @@ static enum MHD_Result route_static(struct MHD_Connection *c, gw_http *h, const 
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", mime_of(served));
+	MHD_add_response_header(r, "Content-Type", gw_route_mime(served));
 	MHD_add_response_header(r, "Cache-Control",
 	    strncmp(served, "/assets/", 8) == 0 ? "public, max-age=31536000, immutable" : "no-cache");
 	return queue(c, h, MHD_HTTP_OK, r);
 }
 
 /* ---- dispatch ---- */
-
-typedef enum { R_NONE, R_HEALTH, R_LIST, R_FILE, R_OPENAPI, R_DOCS, R_METRICS } route;
-
-static route route_of(const char *url, const char **name)
-{
-	*name = NULL;
-	if (strcmp(url, "/health") == 0)
-		return R_HEALTH;
-	if (strcmp(url, "/recordings") == 0 || strcmp(url, "/recordings/") == 0)
-		return R_LIST;
-	if (strncmp(url, "/recordings/", 12) == 0) {
-		*name = url + 12;
-		return R_FILE;
-	}
-	if (strcmp(url, "/openapi.json") == 0)
-		return R_OPENAPI;
-	if (strcmp(url, "/docs") == 0)
-		return R_DOCS;
-	if (strcmp(url, "/metrics") == 0)
-		return R_METRICS;
-	return R_NONE;
-}
-
-static const char *allow_of(route r)
-{
-	return r == R_FILE ? "GET, HEAD, DELETE, OPTIONS" : "GET, HEAD, OPTIONS";
-}
 
 typedef struct hdr_scan {
 	int content_length;
@@ -548,7 +477,7 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-static enum MHD_Result preflight(struct MHD_Connection *c, gw_http *h, route r)
+static enum MHD_Result preflight(struct MHD_Connection *c, gw_http *h, gw_route r)
 {
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	const char *method = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -557,8 +486,7 @@ static enum MHD_Result preflight(struct MHD_Connection *c, gw_http *h, route r)
 	    "Access-Control-Request-Headers");
 	if (!gw_proto_origin_allowed(h->cfg->frontend_url, origin))
 		return detail(c, h, MHD_HTTP_BAD_REQUEST, "Disallowed CORS origin");
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    !(strcmp(method, "DELETE") == 0 && (r == R_FILE || r == R_NONE)))
+	if (!gw_route_preflight_ok(method, r))
 		return detail(c, h, MHD_HTTP_BAD_REQUEST, "Disallowed CORS method");
 	struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *) "OK",
 	    MHD_RESPMEM_PERSISTENT);
@@ -607,7 +535,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (rq->refused)
 		return MHD_YES;
 
-	route r = route_of(url, &name);
+	gw_route r = gw_route_of(url, &name);
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
 	if (strcmp(method, "OPTIONS") == 0 &&
@@ -616,28 +544,28 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return preflight(c, h, r);
 
 	switch (r) {
-	case R_HEALTH:
-		return get ? route_health(c, h) : not_allowed(c, h, allow_of(r));
-	case R_LIST:
-		return get ? route_list(c, h) : not_allowed(c, h, allow_of(r));
-	case R_FILE:
+	case GW_R_HEALTH:
+		return get ? route_health(c, h) : not_allowed(c, h, gw_route_allow(r));
+	case GW_R_LIST:
+		return get ? route_list(c, h) : not_allowed(c, h, gw_route_allow(r));
+	case GW_R_FILE:
 		if (get)
 			return route_download(c, h, name);
 		if (strcmp(method, "DELETE") == 0)
 			return route_delete(c, h, name);
-		return not_allowed(c, h, allow_of(r));
-	case R_OPENAPI: {
+		return not_allowed(c, h, gw_route_allow(r));
+	case GW_R_OPENAPI: {
 		size_t len;
 		const char *doc = gw_docs_openapi(&len);
 		return get ? reply(c, h, MHD_HTTP_OK, "application/json", doc, len)
-			   : not_allowed(c, h, allow_of(r));
+			   : not_allowed(c, h, gw_route_allow(r));
 	}
-	case R_DOCS:
+	case GW_R_DOCS:
 		return get ? reply(c, h, MHD_HTTP_OK, "text/html; charset=utf-8", h->docs, h->docs_len)
-			   : not_allowed(c, h, allow_of(r));
-	case R_METRICS:
-		return get ? route_metrics(c, h) : not_allowed(c, h, allow_of(r));
-	case R_NONE:
+			   : not_allowed(c, h, gw_route_allow(r));
+	case GW_R_METRICS:
+		return get ? route_metrics(c, h) : not_allowed(c, h, gw_route_allow(r));
+	case GW_R_NONE:
 		break;
 	}
 	if (get && h->cfg->frontend_dir[0] != '\0')
