@@ -10,7 +10,11 @@
  * in the accept-policy callback.
  *
  * A request is answered when its last call arrives (after any body, which
- * no route takes: a body over 64 KiB gets 413). A request with two
+ * no route takes: a body over 64 KiB gets 413, at once when Content-Length
+ * says so, else once the body is read and dropped: libmicrohttpd cannot
+ * queue an answer in the middle of an upload). URIs are unescaped as usual
+ * except "%00", which stays as it is: a NUL would cut a name short, and
+ * "/recordings/<name>.wav%00.txt" would reach <name>.wav. A request with two
  * Content-Length headers, or Content-Length with Transfer-Encoding, is
  * refused with 400 before its body is read (request smuggling).
  * Downloads ask the recorder for its size first (404 before any header is
@@ -156,6 +160,39 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
 		pthread_mutex_unlock(&h->mu);
 		*socket_ctx = NULL;
 	}
+}
+
+/* ---- unescaping ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "%HH" decoded in place, except "%00" (see NOTES). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+	(void) cls;
+	(void) c;
+	for (const char *r = s; *r != '\0';) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1;
+		int lo = hi >= 0 ? hexval(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char) (hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t) (w - s);
 }
 
 /* ---- responses ---- */
@@ -521,19 +558,23 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			rq->refused = true;
 			return detail(c, h, MHD_HTTP_BAD_REQUEST, "Conflicting Content-Length");
 		}
-		return MHD_YES;
-	}
-	if (*upload_data_size > 0) {
-		rq->body += *upload_data_size;
-		*upload_data_size = 0;
-		if (rq->body > MAX_BODY && !rq->refused) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		if (cl != NULL && strtoull(cl, NULL, 10) > MAX_BODY) {
 			rq->refused = true;
 			return detail(c, h, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large");
 		}
 		return MHD_YES;
 	}
+	if (*upload_data_size > 0) {
+		/* counted and dropped: no route takes a body */
+		rq->body += *upload_data_size;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (rq->refused)
 		return MHD_YES;
+	if (rq->body > MAX_BODY)
+		return detail(c, h, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large");
 
 	gw_route r = gw_route_of(url, &name);
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -632,6 +673,7 @@ pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, (uint16_t) cfg->backend_port, accept_policy, h, handler, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg->http_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->http_timeout_s,
