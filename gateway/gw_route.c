@@ -34,7 +34,7 @@ gw_route gw_route_of(const char *url, const char **name)
 
 const char *gw_route_allow(gw_route r)
 {
-	return r == GW_R_FILE ? "GET, HEAD, DELETE, OPTIONS" : "GET, HEAD, OPTIONS";
+	return r == GW_R_FILE ? "GET, HEAD, DELETE" : "GET, HEAD";
 }
 
 bool gw_route_preflight_ok(const char *method, gw_route r)
