@@ -178,7 +178,7 @@ def traversal(system, canary, res, fname):
         secret, f"..%2f..%2f{os.path.basename(secret)}", f"../../{os.path.basename(secret)}",
         f"{fname}%00.txt", f"{fname}%00", f"{fname}%2500", f"{fname}/../{fname}",
         f"{fname}%2f..%2f..%2f{rel_db}", f"{fname}/", f"./{fname}", f"{fname}%20",
-        f"{fname}.part", f"{fname[:-4]}%2ewav", f"{fname}?download=../{rel_db}",
+        f"{fname}.part",
         f"{fname}#../{rel_db}", "~", "%7e%2f", "rec_20240101T000000Z_AAAAAAAAAAAAAAAAAAA..%2f.wav",
         "rec_20240101T000000Z_....................%2f.wav",
     ]
