@@ -19,6 +19,12 @@
  * prepared before fork. A worker that fails before it reports idle makes
  * the host back off (1 s, doubling to 16 s) before the next start, so a
  * broken worker binary does not become a fork loop.
+ *
+ * Stopped workers: the reap loop also asks for stops and continues
+ * (WUNTRACED | WCONTINUED; SIGCHLD comes for both). A worker stopped for
+ * longer than REQUEST_TIMEOUT_MS holds a session nobody is serving, or a
+ * spare nobody can use: it gets SIGKILL and is reaped and replaced like a
+ * crashed one. A worker continued before then is forgotten.
  */
 #include "dw_host.h"
 
@@ -74,6 +80,8 @@ typedef struct dw_slot {
 	char sid8[9];
 	int rate, channels;
 	int64_t started_ns;
+	int64_t stopped_ns; /* when it was seen stopped, 0 if running */
+	bool killed;        /* SIGKILL sent for staying stopped */
 } dw_slot;
 
 typedef struct host {
@@ -261,13 +269,30 @@ static void reap(host *h)
 	int st;
 	pid_t pid;
 	got_chld = 0;
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+	while ((pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
 		int i = find_slot(h, pid);
 		if (i < 0) {
-			pyc_log(PYC_LOG_WARN, "reaped unknown child %d", (int) pid);
+			if (WIFEXITED(st) || WIFSIGNALED(st))
+				pyc_log(PYC_LOG_WARN, "reaped unknown child %d", (int) pid);
 			continue;
 		}
 		dw_slot *sl = &h->slots[i];
+		if (WIFSTOPPED(st)) {
+			if (sl->stopped_ns == 0)
+				sl->stopped_ns = now_ns();
+			pyc_log(PYC_LOG_INFO, "worker %d (%s%s%s) stopped by signal %d", (int) pid,
+			    slot_names[sl->state], sl->sid8[0] ? ", session " : "", sl->sid8,
+			    WSTOPSIG(st));
+			continue;
+		}
+		if (WIFCONTINUED(st)) {
+			if (sl->stopped_ns != 0)
+				pyc_log(PYC_LOG_INFO, "worker %d (%s%s%s) continued", (int) pid,
+				    slot_names[sl->state], sl->sid8[0] ? ", session " : "",
+				    sl->sid8);
+			sl->stopped_ns = 0;
+			continue;
+		}
 		bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		if (WIFSIGNALED(st))
 			pyc_log(h->state == DW_HOST_RUN ? PYC_LOG_WARN : PYC_LOG_INFO,
@@ -298,7 +323,37 @@ static void reap(host *h)
 		slot_set(h, i, DW_SLOT_FREE);
 		sl->pid = 0;
 		sl->sid8[0] = '\0';
+		sl->stopped_ns = 0;
+		sl->killed = false;
 	}
+}
+
+/* SIGKILL for workers stopped longer than REQUEST_TIMEOUT_MS (reap() then
+ * frees and replaces them). Returns the ms until the next one is due, or -1
+ * if no worker is stopped. */
+static int kill_stopped(host *h)
+{
+	int64_t now = now_ns();
+	int64_t limit = (int64_t) h->cfg->request_timeout_ms * 1000000LL;
+	int next = -1;
+	for (int i = 0; i < h->nslots; i++) {
+		dw_slot *sl = &h->slots[i];
+		if (sl->state == DW_SLOT_FREE || sl->stopped_ns == 0 || sl->killed)
+			continue;
+		int64_t left = sl->stopped_ns + limit - now;
+		if (left <= 0) {
+			pyc_log(PYC_LOG_WARN, "worker %d (%s%s%s) stopped for more than %d ms: SIGKILL",
+			    (int) sl->pid, slot_names[sl->state], sl->sid8[0] ? ", session " : "",
+			    sl->sid8, h->cfg->request_timeout_ms);
+			kill(sl->pid, SIGKILL);
+			sl->killed = true;
+			continue;
+		}
+		int ms = (int) (left / 1000000) + 1;
+		if (next < 0 || ms < next)
+			next = ms;
+	}
+	return next;
 }
 
 static void read_notes(host *h, int i)
@@ -421,6 +476,7 @@ static void shutdown_pool(host *h, const sigset_t *waitmask)
 	host_set(h, DW_HOST_STOPPING);
 	send_hello(h); /* capacity 0: no new sessions here */
 	signal_workers(h, SIGTERM);
+	signal_workers(h, SIGCONT); /* a stopped one must run to see SIGTERM */
 	int64_t deadline = now_ns() + (int64_t) DW_HOST_GRACE_MS * 1000000LL;
 	while (h->n[DW_SLOT_FREE] < h->nslots && now_ns() < deadline) {
 		reap(h);
@@ -472,9 +528,8 @@ int dw_host_main(const pyc_config *cfg, const char *self_exe)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NOCLDSTOP;
+	sa.sa_flags = 0; /* SIGCHLD for stops and continues too */
 	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_flags = 0;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -504,6 +559,7 @@ int dw_host_main(const pyc_config *cfg, const char *self_exe)
 	h->next_hello_ns = now_ns();
 	while (!got_term) {
 		reap(h);
+		int stop_ms = kill_stopped(h);
 		maintain_pool(h);
 		int adds = atomic_load(&h->gw_adds);
 		int64_t now = now_ns();
@@ -524,6 +580,8 @@ int dw_host_main(const pyc_config *cfg, const char *self_exe)
 			if (t < timeout)
 				timeout = t;
 		}
+		if (stop_ms >= 0 && stop_ms < timeout)
+			timeout = stop_ms;
 		if (loop_once(h, &waitmask, timeout) != 0) {
 			code = 1;
 			break;
