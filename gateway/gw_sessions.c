@@ -24,7 +24,11 @@
  * closing waits for the close and then gets a fresh session under the same
  * id, so the recorder's clean-up of the old one cannot race the new one's
  * recordings... as far as the recorder handles session_ended before the new
- * worker's first rec_start.
+ * worker's first rec_start. A session without a worker (none idle yet,
+ * or its worker died) queues what its client sends, within the same
+ * bounds, and replays it after session_open once one is leased. A worker
+ * that leaves a message unanswered for REQUEST_TIMEOUT_MS is given up on
+ * (its pipe is closed) as if it had died.
  */
 #include "gw_sessions.h"
 
@@ -90,6 +94,7 @@ struct gw_session {
 	 * item count). */
 	int fl_left[GW_PIPE_WINDOW];
 	int fl_head, fl_n;
+	int64_t fl_since; /* last progress while something is in flight */
 	bool paused, dropping;
 	int64_t paused_since;
 	sent ring[RING];
@@ -321,6 +326,8 @@ static void pump(gw_sessions *r, gw_session *s)
 		s->oq_bytes -= bytes;
 		if (b != NULL)
 			atomic_fetch_add_explicit(&gw_stats.worker_batches, 1, memory_order_relaxed);
+		if (s->fl_n == 0)
+			s->fl_since = gw_now_us();
 		s->fl_left[(s->fl_head + s->fl_n) % GW_PIPE_WINDOW] = k;
 		s->fl_n++;
 	}
@@ -665,6 +672,7 @@ static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, i
 		s->ring[seq % RING].seq = 0;
 	}
 	if (s->fl_n > 0) {
+		s->fl_since = now != 0 ? now : gw_now_us();
 		if (--s->fl_left[s->fl_head] <= 0) {
 			s->fl_head = (s->fl_head + 1) % GW_PIPE_WINDOW;
 			s->fl_n--;
@@ -762,21 +770,15 @@ static void on_worker_msg(void *arg, uint32_t pipe, nng_msg *msg, const pyc_wire
 	nng_msg_free(msg);
 }
 
-static void on_worker_gone(void *arg, uint32_t pipe)
+/* The session's worker is gone (or given up on): the client is told, and
+ * the session moves to a fresh worker with the same settings. */
+static void worker_lost(gw_sessions *r, gw_session *s)
 {
-	gw_sessions *r = arg;
-	gw_session *s;
-	for (s = r->all; s != NULL; s = s->next)
-		if (s->pipe == pipe)
-			break;
-	if (s == NULL)
-		return;
 	s->pipe = 0;
 	if (s->closing) {
 		finish_close(r, s);
 		return;
 	}
-	pyc_log(PYC_LOG_WARN, "session %s: worker died, moving to a fresh worker", s->sid);
 	atomic_fetch_add_explicit(&gw_stats.worker_restarts, 1, memory_order_relaxed);
 	send_error(s, GW_E_WORKER_RESTARTED,
 	    "the DSP worker of this session stopped; a fresh one takes over with the same settings");
@@ -787,6 +789,20 @@ static void on_worker_gone(void *arg, uint32_t pipe)
 	}
 	flow_reset(s);
 	lease(r, s, gw_now_us());
+}
+
+static void on_worker_gone(void *arg, uint32_t pipe)
+{
+	gw_sessions *r = arg;
+	gw_session *s;
+	for (s = r->all; s != NULL; s = s->next)
+		if (s->pipe == pipe)
+			break;
+	if (s == NULL)
+		return;
+	if (!s->closing)
+		pyc_log(PYC_LOG_WARN, "session %s: worker died, moving to a fresh worker", s->sid);
+	worker_lost(r, s);
 }
 
 static const gw_workers_ops worker_ops = {on_worker_msg, on_worker_gone};
@@ -806,6 +822,17 @@ void gw_sessions_tick(gw_sessions *r)
 		gw_session *next = s->next;
 		if (s->pipe != 0 && s->oq_len > 0)
 			pump(r, s); /* after nng's send buffer was full */
+		if (s->pipe != 0 && !s->closing && s->fl_n > 0 &&
+		    now - s->fl_since >= (int64_t) r->cfg->request_timeout_ms * 1000) {
+			pyc_log(PYC_LOG_WARN,
+			    "session %s: worker on pipe %u left a message unanswered for %d ms, "
+			    "moving to a fresh worker",
+			    s->sid, s->pipe, r->cfg->request_timeout_ms);
+			gw_workers_drop(r->workers, s->pipe);
+			worker_lost(r, s);
+			s = next;
+			continue;
+		}
 		if (s->closing) {
 			if (s->close_deadline != 0 && now >= s->close_deadline) {
 				pyc_log(PYC_LOG_WARN, "session %s: worker did not confirm the close in time",

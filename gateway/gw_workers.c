@@ -281,6 +281,16 @@ void gw_workers_release(gw_workers *w, uint32_t pipe)
 	publish(w);
 }
 
+void gw_workers_drop(gw_workers *w, uint32_t pipe)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	int rv;
+	gw_workers_release(w, pipe);
+	p.id = pipe;
+	if ((rv = nng_pipe_close(p)) != 0 && rv != NNG_ENOENT)
+		pyc_log(PYC_LOG_WARN, "workers: closing pipe %u: %s", pipe, nng_strerror(rv));
+}
+
 
 /* ---- live pipes (lws thread) ---- */
 

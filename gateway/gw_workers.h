@@ -70,6 +70,12 @@ pyc_err gw_workers_lease(gw_workers *w, uint32_t *pipe);
 /* The session is done with a leased pipe. */
 void gw_workers_release(gw_workers *w, uint32_t pipe);
 
+/* The session gives up on a leased pipe whose worker stopped answering:
+ * releases it and closes it, so that worker ends its session (or, stopped
+ * for good, is left to its host). Its removal, reported later, finds no
+ * session. */
+void gw_workers_drop(gw_workers *w, uint32_t pipe);
+
 /* Sends msg to pipe without blocking. On PYC_OK nng owns msg; on error
  * it stays with the caller: PYC_EAGAIN if nng's send buffer is full (try
  * again later), PYC_ECLOSED if the pipe is gone. The caller keeps to
