@@ -60,12 +60,14 @@ max_len() {
 }
 
 echo "fuzz: configuring $bdir (clang, PYC_FUZZ)"
+cfg_log=$(mktemp)
 CC=clang timeout 600 cmake -S "$root" -B "$bdir" -DCMAKE_C_COMPILER=clang -DPYC_FUZZ=ON \
-	-DCMAKE_BUILD_TYPE=Debug >"$bdir.configure.log" 2>&1 || {
-	cat "$bdir.configure.log" >&2
+	-DCMAKE_BUILD_TYPE=Debug >"$cfg_log" 2>&1 || {
+	cat "$cfg_log" >&2
+	rm -f "$cfg_log"
 	exit 1
 }
-mv "$bdir.configure.log" "$bdir/fuzz-configure.log"
+mv "$cfg_log" "$bdir/fuzz-configure.log"
 build_targets=
 for t in $targets; do
 	build_targets="$build_targets fuzz_$t"
