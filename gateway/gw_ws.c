@@ -434,7 +434,8 @@ static int on_receive(gw_conn *c, struct lws *wsi, const uint8_t *in, size_t len
 		c->rx = p;
 		c->rx_cap = nc;
 	}
-	memcpy(c->rx + c->rx_len, in, len);
+	if (len > 0) /* an empty first fragment: no buffer yet (c->rx NULL) */
+		memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
 	if (final) {
 		c->rx_active = false;
