@@ -22,7 +22,10 @@
  * host's open descriptors, the host's worker processes, zombies among the
  * services' children, the files in the recordings folder and the rows in
  * SQLite: all must be back at the baseline (descriptors exactly, after
- * waiting up to 15 s for them to settle). A worker must be idle before a
+ * waiting up to 15 s for them to settle), half way as well as at the end.
+ * RSS is judged on the second half: from half way to the end each
+ * service may grow by 2 MiB at most (not judged under the sanitizers; the
+ * first half grows the heaps to their working size). A worker must be idle before a
  * cycle opens its session (spare pool of 12 for 8 cycles in flight), so
  * no session is told no_worker: any error event fails the cycle.
  */
@@ -45,6 +48,7 @@
 #define RESUME_CHUNKS 2
 #define GRACE_S 2
 #define SPARE 12
+#define RSS_LIMIT_KB 2048
 
 #ifdef PYC_LOAD_SANITIZED
 #define DEF_CYCLES 150
@@ -240,6 +244,7 @@ static void run_cycles(load_client *cl, int first, int count, int parallel)
 
 typedef struct snapshot {
 	int fd_gw, fd_rec, fd_host;
+	long rss_gw, rss_rec, rss_host;
 	int workers, zombies;
 	int files;
 	long rows;
@@ -254,6 +259,9 @@ static void take(snapshot *s)
 	s->fd_gw = load_fd_count(S.gw.pid);
 	s->fd_rec = load_fd_count(S.rec.pid);
 	s->fd_host = load_fd_count(S.host.pid);
+	s->rss_gw = load_rss_kb(S.gw.pid);
+	s->rss_rec = load_rss_kb(S.rec.pid);
+	s->rss_host = load_rss_kb(S.host.pid);
 	s->workers = load_children(S.host.pid, NULL, 0, &z1);
 	load_children(S.gw.pid, NULL, 0, &z2);
 	load_children(S.rec.pid, NULL, 0, &z3);
@@ -265,8 +273,9 @@ static void take(snapshot *s)
 static void print_snapshot(const char *what, const snapshot *s)
 {
 	printf("churn: %s: descriptors gateway %d, recorder %d, host %d; worker processes %d "
-	       "(zombies %d); files %d; rows %ld\n",
-	    what, s->fd_gw, s->fd_rec, s->fd_host, s->workers, s->zombies, s->files, s->rows);
+	       "(zombies %d); files %d; rows %ld; RSS KiB gateway %ld, recorder %ld, host %ld\n",
+	    what, s->fd_gw, s->fd_rec, s->fd_host, s->workers, s->zombies, s->files, s->rows,
+	    s->rss_gw, s->rss_rec, s->rss_host);
 }
 
 /* Waits (bounded) until the system is idle: no session, no connection,
@@ -317,9 +326,19 @@ START_TEST(test_load_churn)
 	print_snapshot("baseline", &before);
 	memset(&R, 0, sizeof(R));
 
+	/* two halves; memory is judged on the second (the first grows the
+	 * heap to its working size) */
 	int64_t t0 = load_now_us();
-	run_cycles(cl, 0, cycles, parallel);
+	snapshot mid;
+	run_cycles(cl, 0, cycles / 2, parallel);
 	double took = (double) (load_now_us() - t0) / 1e6;
+	ck_assert_msg(R.failed == 0, "%d cycles failed; first: %s", R.failed, R.first_err);
+	ck_assert_msg(wait_idle(GRACE_S * 1000 + 60000), "not idle after the first half");
+	take(&mid);
+	print_snapshot("half way", &mid);
+	t0 = load_now_us();
+	run_cycles(cl, cycles / 2, cycles - cycles / 2, parallel);
+	took += (double) (load_now_us() - t0) / 1e6;
 	printf("churn: %d cycles in %.1f s (%.1f/s), %d in flight: %d done, %d failed; %d recorded "
 	       "and read back, %d deleted over HTTP, %d left to the session's end; %d resumed; "
 	       "%d clean closes, %d dropped connections\n",
@@ -355,6 +374,12 @@ START_TEST(test_load_churn)
 	ck_assert_int_eq(after.zombies, 0);
 	ck_assert_int_eq(after.files, 0);
 	ck_assert_int_eq(after.rows, 0);
+#ifndef PYC_LOAD_SANITIZED
+	/* memory per session that is never given back would show here */
+	ck_assert_int_le(after.rss_gw - mid.rss_gw, RSS_LIMIT_KB);
+	ck_assert_int_le(after.rss_rec - mid.rss_rec, RSS_LIMIT_KB);
+	ck_assert_int_le(after.rss_host - mid.rss_host, RSS_LIMIT_KB);
+#endif
 	load_client_destroy(cl);
 }
 END_TEST
