@@ -33,21 +33,10 @@ target_include_directories(it_faults_power PRIVATE ${_fdir})
 target_compile_definitions(it_faults_power PRIVATE PYC_FAULTS_SANITIZE=${_fsan})
 add_dependencies(it_faults_power pyc-recorder pyc_powercut)
 
-# Allocation failure: not in the default run while it still finds crashes
-# in the dsp-worker host (configure with -DPYC_FAULTS_OOM=ON to register it).
-option(PYC_FAULTS_OOM "Register it_faults_oom with ctest" OFF)
-if(PYC_FAULTS_OOM)
+# Allocation failure at start-up and session open (main-thread count, so
+# the same N fails the same call each run).
 pyc_check_test(it_faults_oom SOURCES ${_fdir}/it_faults_oom.c
   LIBS it_system_util it_recorder_util TIMEOUT 200 LABELS faults)
 target_include_directories(it_faults_oom PRIVATE ${_fdir})
 target_compile_definitions(it_faults_oom PRIVATE PYC_FAULTS_SANITIZE=${_fsan})
 add_dependencies(it_faults_oom pyc-gateway pyc-dsp-worker pyc-recorder pyc_failmalloc)
-endif()
-
-# Processes killed and stopped: a worker, a worker host, the recorder, the
-# gateway (SIGKILL, SIGSTOP/SIGCONT, SIGTERM), each test on its own system.
-pyc_check_test(it_faults_kill SOURCES ${_fdir}/it_faults_kill.c
-  LIBS it_system_util SQLite::SQLite3 PkgConfig::SNDFILE TIMEOUT 240 LABELS faults)
-target_include_directories(it_faults_kill PRIVATE ${_fdir})
-target_compile_definitions(it_faults_kill PRIVATE PYC_FAULTS_SANITIZE=${_fsan})
-add_dependencies(it_faults_kill pyc-gateway pyc-dsp-worker pyc-recorder)

@@ -6,8 +6,18 @@
  *   PYC_FAILMALLOC_ARM=path   count only once this file exists (checked
  *                             every 32 calls until it does); unset: count
  *                             from the first call
- *   PYC_FAILMALLOC_HIT=path   on the failure, append "pid N\n" to it
+ *   PYC_FAILMALLOC_HIT=path   on the failure, append "pid N object\n" to
+ *                             it: object is the file name of the shared
+ *                             object (or program) that called the
+ *                             allocator, from dladdr() of the return
+ *                             address, so a failure can be told to be in
+ *                             a library (libnng.so.1) or in our code
  *   PYC_FAILMALLOC_REPORT=path at exit, append "pid count\n" to it
+ *   PYC_FAILMALLOC_MAIN=1     count only the calls of the main thread
+ *                             (gettid() == getpid()): library threads
+ *                             (nng's, the HTTP and WebSocket servers')
+ *                             race with it, so only this count is the
+ *                             same from one run to the next
  * Exactly one call fails (with errno ENOMEM); the ones after it succeed,
  * like a transient shortage. Children inherit the environment, so each
  * exec'd process counts its own calls. The next allocator is found with
@@ -42,7 +52,7 @@ static int resolving;
 
 static long long fail_at;
 static const char *arm_path, *hit_path, *report_path;
-static int armed;
+static int armed, main_only;
 static long long count, calls;
 
 static int in_arena(const void *p)
@@ -100,6 +110,7 @@ static void resolve(void)
 	hit_path = keep(hit_buf, getenv("PYC_FAILMALLOC_HIT"));
 	report_path = keep(report_buf, getenv("PYC_FAILMALLOC_REPORT"));
 	armed = arm_path == NULL;
+	main_only = getenv("PYC_FAILMALLOC_MAIN") != NULL && atoi(getenv("PYC_FAILMALLOC_MAIN")) != 0;
 	__atomic_store_n(&next_malloc, (void *(*)(size_t)) m, __ATOMIC_RELEASE);
 	resolving = 0;
 }
@@ -114,9 +125,32 @@ __attribute__((destructor)) static void fini(void)
 	note(report_path, __atomic_load_n(&count, __ATOMIC_RELAXED));
 }
 
-/* True if this call is the one to fail. */
-static int should_fail(void)
+/* Appends "pid N object" for a failure of the call made from caller. */
+static void note_hit(long long c, void *caller)
 {
+	char line[600];
+	Dl_info di;
+	const char *obj = "?";
+	if (hit_path == NULL)
+		return;
+	if (dladdr(caller, &di) != 0 && di.dli_fname != NULL) {
+		const char *slash = strrchr(di.dli_fname, '/');
+		obj = slash != NULL ? slash + 1 : di.dli_fname;
+	}
+	int len = snprintf(line, sizeof(line), "%d %lld %s\n", (int) getpid(), c, obj);
+	int fd = (int) syscall(SYS_openat, AT_FDCWD, hit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (syscall(SYS_write, fd, line, (size_t) len) < 0)
+			(void) 0;
+		syscall(SYS_close, fd);
+	}
+}
+
+/* True if this call (made from caller) is the one to fail. */
+static int should_fail(void *caller)
+{
+	if (main_only && syscall(SYS_gettid) != getpid())
+		return 0;
 	if (!__atomic_load_n(&armed, __ATOMIC_RELAXED)) {
 		if (__atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 32 != 0 ||
 		    syscall(SYS_faccessat, AT_FDCWD, arm_path, F_OK) != 0)
@@ -126,7 +160,7 @@ static int should_fail(void)
 	long long c = __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
 	if (fail_at <= 0 || c != fail_at)
 		return 0;
-	note(hit_path, c);
+	note_hit(c, caller);
 	return 1;
 }
 
@@ -137,7 +171,7 @@ void *malloc(size_t n)
 		if (next_malloc == NULL)
 			return arena_alloc(n);
 	}
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -151,7 +185,7 @@ void *calloc(size_t a, size_t b)
 		if (next_calloc == NULL || next_malloc == NULL)
 			return arena_alloc(a * b); /* static storage is zeroed */
 	}
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -169,7 +203,7 @@ void *realloc(void *p, size_t n)
 	}
 	if (next_realloc == NULL)
 		resolve();
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -189,7 +223,7 @@ int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (next_posix_memalign == NULL)
 		resolve();
-	if (should_fail())
+	if (should_fail(__builtin_return_address(0)))
 		return ENOMEM;
 	return next_posix_memalign(out, align, n);
 }
@@ -198,7 +232,7 @@ void *aligned_alloc(size_t align, size_t n)
 {
 	if (next_aligned_alloc == NULL)
 		resolve();
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
