@@ -33,11 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                             \
 	} while (0)
 
-/* The service logs would flood the fuzzer's output (and slow it): only
- * errors are written. */
+/* The service logs would flood the fuzzer's output (and slow it): none
+ * are written, unless PYC_FUZZ_LOG is set (to replay a reproducer with
+ * the story of what the code under test did). */
 static inline void fz_quiet(void)
 {
-	pyc_log_min_level = PYC_LOG_ERROR + 1;
+	pyc_log_min_level = getenv("PYC_FUZZ_LOG") != NULL ? PYC_LOG_DEBUG : PYC_LOG_ERROR + 1;
 }
 
 /* Reads the input front to back; past the end every read gives zeros. */
