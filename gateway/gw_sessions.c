@@ -50,7 +50,7 @@
 #define BUCKETS 4096
 #define RING 256
 #define NO_WORKER_NOTE_US 5000000
-#define GW_QUEUE_RESERVE 2 /* session_open and session_init */
+#define GW_QUEUE_RESERVE 3 /* session_open, session_init, session_close */
 
 typedef struct sent {
 	uint64_t seq;
@@ -337,14 +337,15 @@ static void pump(gw_sessions *r, gw_session *s)
  * session waits for a worker the message waits with the others and goes
  * out once one is leased. false if it was dropped (the queue is full:
  * the last GW_QUEUE_RESERVE places are kept for the opening messages a
- * new worker gets first). */
-static bool to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
+ * new worker gets first and for session_close, which may take them). */
+static bool to_worker(gw_sessions *r, gw_session *s, nng_msg *msg, unsigned type)
 {
+	int cap = type == PYC_MSG_SESSION_CLOSE ? GW_OUT_QUEUE : GW_OUT_QUEUE - GW_QUEUE_RESERVE;
 	if (s->pipe == 0 && !s->waiting) {
 		nng_msg_free(msg);
 		return false;
 	}
-	if (s->oq_len >= GW_OUT_QUEUE - GW_QUEUE_RESERVE) {
+	if (s->oq_len >= cap) {
 		pyc_log(PYC_LOG_WARN, "session %s: %d messages wait for the worker, one dropped",
 		    s->sid, s->oq_len);
 		nng_msg_free(msg);
@@ -359,28 +360,40 @@ static bool to_worker(gw_sessions *r, gw_session *s, nng_msg *msg)
 
 static nng_msg *params_msg(gw_session *s, unsigned type, const pyc_params *p);
 
-static void send_params(gw_sessions *r, gw_session *s, unsigned type, const pyc_params *p)
+/* The senders: false if the message was not queued. */
+static bool send_params(gw_sessions *r, gw_session *s, unsigned type, const pyc_params *p)
 {
 	nng_msg *msg = params_msg(s, type, p);
-	if (msg != NULL)
-		to_worker(r, s, msg);
+	return msg != NULL && to_worker(r, s, msg, type);
 }
 
-static void send_simple(gw_sessions *r, gw_session *s, unsigned type, const void *payload,
+static bool send_simple(gw_sessions *r, gw_session *s, unsigned type, const void *payload,
     size_t len, uint64_t seq)
 {
 	nng_msg *msg;
 	if (pyc_wire_msg_new(&msg, type, 0, s->sid, seq, payload, len) != PYC_OK) {
 		pyc_log(PYC_LOG_ERROR, "session %s: cannot build %s", s->sid, pyc_msg_type_name(type));
-		return;
+		return false;
 	}
-	to_worker(r, s, msg);
+	return to_worker(r, s, msg, type);
 }
 
-static void send_record(gw_sessions *r, gw_session *s, int start)
+static bool send_record(gw_sessions *r, gw_session *s, int start)
 {
 	uint8_t b = (uint8_t) start;
-	send_simple(r, s, PYC_MSG_RECORD, &b, 1, s->seq_sent);
+	return send_simple(r, s, PYC_MSG_RECORD, &b, 1, s->seq_sent);
+}
+
+/* Back-pressure: a long queue pauses the client's reads (commands and
+ * audio alike) until it is half empty. */
+static void maybe_pause(gw_session *s, int64_t now)
+{
+	if (!s->paused && s->conn != NULL &&
+	    (s->oq_len >= GW_WINDOW_CHUNKS || s->oq_bytes >= GW_WINDOW_BYTES)) {
+		s->paused = true;
+		s->paused_since = now;
+		gw_conn_rx_pause(s->conn, true);
+	}
 }
 
 /* The worker changed: what waited for the old one is dropped. */
@@ -600,32 +613,37 @@ void gw_sessions_text(gw_sessions *r, gw_session *s, const char *text, size_t le
 	}
 	if (s->closing)
 		return;
+	bool ok = true;
 	switch (cmd.action) {
 	case GW_ACT_INIT:
 		pyc_params_merge(&s->params, &cmd.params);
 		s->init_sent = true;
-		send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
+		ok = send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
 		break;
 	case GW_ACT_SET_PARAMS:
 		pyc_params_merge(&s->params, &cmd.params);
 		if (cmd.params.mask != 0)
-			send_params(r, s, PYC_MSG_SESSION_PARAMS, &cmd.params);
+			ok = send_params(r, s, PYC_MSG_SESSION_PARAMS, &cmd.params);
 		break;
 	case GW_ACT_START_RECORD:
 		if (((cmd.params.mask & PYC_P_RATE) && cmd.params.sample_rate != s->params.sample_rate) ||
 		    ((cmd.params.mask & PYC_P_CHANNELS) && cmd.params.channels != s->params.channels)) {
 			pyc_params_merge(&s->params, &cmd.params);
 			s->init_sent = true;
-			send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
+			ok = send_params(r, s, PYC_MSG_SESSION_INIT, &cmd.params);
 		}
-		send_record(r, s, 1);
-		s->recording = true;
+		if (ok && (ok = send_record(r, s, 1)))
+			s->recording = true;
 		break;
 	case GW_ACT_STOP_RECORD:
-		send_record(r, s, 0);
-		s->recording = false;
+		if ((ok = send_record(r, s, 0)))
+			s->recording = false;
 		break;
 	}
+	if (!ok)
+		send_error(s, GW_E_TOO_FAST,
+		    "commands arrive faster than the worker takes them; this one was dropped");
+	maybe_pause(s, gw_now_us());
 }
 
 void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_t len)
@@ -648,15 +666,10 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 	sent *e = &s->ring[seq % RING];
 	e->seq = seq;
 	e->t = now;
-	to_worker(r, s, msg);
+	to_worker(r, s, msg, PYC_MSG_AUDIO);
 	atomic_fetch_add_explicit(&gw_stats.chunks, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&gw_stats.audio_bytes, len, memory_order_relaxed);
-	if (!s->paused && s->conn != NULL &&
-	    (s->oq_len >= GW_WINDOW_CHUNKS || s->oq_bytes >= GW_WINDOW_BYTES)) {
-		s->paused = true;
-		s->paused_since = now;
-		gw_conn_rx_pause(s->conn, true);
-	}
+	maybe_pause(s, now);
 }
 
 /* ---- from the worker ---- */
