@@ -40,3 +40,13 @@ pyc_check_test(it_faults_oom SOURCES ${_fdir}/it_faults_oom.c
 target_include_directories(it_faults_oom PRIVATE ${_fdir})
 target_compile_definitions(it_faults_oom PRIVATE PYC_FAULTS_SANITIZE=${_fsan})
 add_dependencies(it_faults_oom pyc-gateway pyc-dsp-worker pyc-recorder pyc_failmalloc)
+# the shim unwinds the failing call's stack: libgcc's unwinder linked in
+target_link_libraries(pyc_failmalloc PRIVATE gcc_s)
+
+# Processes killed and stopped: a worker, a worker host, the recorder, the
+# gateway (SIGKILL, SIGSTOP/SIGCONT, SIGTERM), each test on its own system.
+pyc_check_test(it_faults_kill SOURCES ${_fdir}/it_faults_kill.c
+  LIBS it_system_util SQLite::SQLite3 PkgConfig::SNDFILE TIMEOUT 240 LABELS faults)
+target_include_directories(it_faults_kill PRIVATE ${_fdir})
+target_compile_definitions(it_faults_kill PRIVATE PYC_FAULTS_SANITIZE=${_fsan})
+add_dependencies(it_faults_kill pyc-gateway pyc-dsp-worker pyc-recorder)

@@ -6,12 +6,13 @@
  *   PYC_FAILMALLOC_ARM=path   count only once this file exists (checked
  *                             every 32 calls until it does); unset: count
  *                             from the first call
- *   PYC_FAILMALLOC_HIT=path   on the failure, append "pid N object\n" to
- *                             it: object is the file name of the shared
- *                             object (or program) that called the
- *                             allocator, from dladdr() of the return
- *                             address, so a failure can be told to be in
- *                             a library (libnng.so.1) or in our code
+ *   PYC_FAILMALLOC_HIT=path   on the failure, append "pid N objects\n" to
+ *                             it: objects are the file names of the
+ *                             shared objects (or program) on the call
+ *                             stack, innermost first, joined by '<'
+ *                             (libgcc's unwinder and dladdr()), so a failure
+ *                             can be told to be inside a library
+ *                             (libnng.so.1) or in our code
  *   PYC_FAILMALLOC_REPORT=path at exit, append "pid count\n" to it
  *   PYC_FAILMALLOC_MAIN=1     count only the calls of the main thread
  *                             (gettid() == getpid()): library threads
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 static void *(*next_malloc)(size_t);
 static void *(*next_calloc)(size_t, size_t);
@@ -103,21 +105,25 @@ static void resolve(void)
 	next_posix_memalign = (int (*)(void **, size_t, size_t)) dlsym(RTLD_NEXT, "posix_memalign");
 	next_aligned_alloc = (void *(*)(size_t, size_t)) dlsym(RTLD_NEXT, "aligned_alloc");
 	void *m = dlsym(RTLD_NEXT, "malloc");
-	const char *n = getenv("PYC_FAILMALLOC_N");
-	fail_at = n != NULL ? atoll(n) : 0;
-	/* copies: a process may overwrite its environment (process titles) */
-	arm_path = keep(arm_buf, getenv("PYC_FAILMALLOC_ARM"));
-	hit_path = keep(hit_buf, getenv("PYC_FAILMALLOC_HIT"));
-	report_path = keep(report_buf, getenv("PYC_FAILMALLOC_REPORT"));
-	armed = arm_path == NULL;
-	main_only = getenv("PYC_FAILMALLOC_MAIN") != NULL && atoi(getenv("PYC_FAILMALLOC_MAIN")) != 0;
 	__atomic_store_n(&next_malloc, (void *(*)(size_t)) m, __ATOMIC_RELEASE);
 	resolving = 0;
 }
 
+/* The settings are read here, not in resolve(): in a sanitized binary
+ * the first allocation comes from the sanitizer's start-up, before the
+ * environment can be read. Counting starts here. */
 __attribute__((constructor)) static void init(void)
 {
 	resolve();
+	const char *n = getenv("PYC_FAILMALLOC_N");
+	/* copies: a process may overwrite its environment (process titles) */
+	arm_path = keep(arm_buf, getenv("PYC_FAILMALLOC_ARM"));
+	hit_path = keep(hit_buf, getenv("PYC_FAILMALLOC_HIT"));
+	report_path = keep(report_buf, getenv("PYC_FAILMALLOC_REPORT"));
+	main_only = getenv("PYC_FAILMALLOC_MAIN") != NULL && atoi(getenv("PYC_FAILMALLOC_MAIN")) != 0;
+	armed = arm_path == NULL;
+	__atomic_store_n(&count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&fail_at, n != NULL ? atoll(n) : 0, __ATOMIC_RELEASE);
 }
 
 __attribute__((destructor)) static void fini(void)
@@ -125,19 +131,48 @@ __attribute__((destructor)) static void fini(void)
 	note(report_path, __atomic_load_n(&count, __ATOMIC_RELAXED));
 }
 
-/* Appends "pid N object" for a failure of the call made from caller. */
+typedef struct frames {
+	void *ip[24];
+	int n;
+} frames;
+
+static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	frames *f = arg;
+	if (f->n >= 24)
+		return _URC_END_OF_STACK;
+	f->ip[f->n++] = (void *) _Unwind_GetIP(ctx);
+	return _URC_NO_REASON;
+}
+
+/* Appends "pid N objects" for a failure of the call made from caller.
+ * The unwinder is linked in (libgcc_s, loaded with the shim): glibc's
+ * backtrace() would dlopen it, allocating, at the worst moment. */
 static void note_hit(long long c, void *caller)
 {
-	char line[600];
+	char line[1024];
+	frames fr = {.n = 0};
 	Dl_info di;
-	const char *obj = "?";
+	const char *last = NULL;
 	if (hit_path == NULL)
 		return;
-	if (dladdr(caller, &di) != 0 && di.dli_fname != NULL) {
-		const char *slash = strrchr(di.dli_fname, '/');
-		obj = slash != NULL ? slash + 1 : di.dli_fname;
+	int len = snprintf(line, sizeof(line), "%d %lld ", (int) getpid(), c);
+	_Unwind_Backtrace(one_frame, &fr);
+	fr.ip[0] = caller; /* this frame and the wrapper's are ours */
+	for (int i = 0; i < fr.n && len < (int) sizeof(line) - 300; i++) {
+		if (i > 0 && i < 3)
+			continue;
+		const char *obj = "?";
+		if (dladdr(fr.ip[i], &di) != 0 && di.dli_fname != NULL) {
+			const char *slash = strrchr(di.dli_fname, '/');
+			obj = slash != NULL ? slash + 1 : di.dli_fname;
+		}
+		if (last != NULL && strcmp(obj, last) == 0)
+			continue;
+		len += snprintf(line + len, sizeof(line) - (size_t) len, "%s%s", last ? "<" : "", obj);
+		last = obj;
 	}
-	int len = snprintf(line, sizeof(line), "%d %lld %s\n", (int) getpid(), c, obj);
+	len += snprintf(line + len, sizeof(line) - (size_t) len, "\n");
 	int fd = (int) syscall(SYS_openat, AT_FDCWD, hit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		if (syscall(SYS_write, fd, line, (size_t) len) < 0)
