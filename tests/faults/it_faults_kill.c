@@ -4,8 +4,10 @@
  *
  * NOTES: each test starts its own system (sys_start) because it kills and
  * restarts parts of it, and a service restarted inside a forked test
- * belongs to that test. REQUEST_TIMEOUT_MS is 2000, so a stopped worker is
- * given up on quickly, and RECORDING_RETENTION_SECONDS keeps recordings
+ * belongs to that test. REQUEST_TIMEOUT_MS is 2000 where a stopped worker
+ * is to be given up on quickly, and the test default (10 s) elsewhere, so a
+ * busy machine is not mistaken for a stopped worker; RECORDING_RETENTION_
+ * SECONDS keeps recordings
  * after their session ends, so a recording finalised at shutdown can be
  * read back afterwards. A canary session streams next to the victims and
  * must get meters and no error throughout (except where the fault is the
@@ -241,7 +243,10 @@ static bool proc_gone(pid_t pid, bool *zombie)
 	return st == 'Z';
 }
 
-/* The pid of the worker serving the session. */
+static pid_t other_host; /* a second dsp-worker host of this test */
+
+/* The pid of the worker serving the session: a child of one of this
+ * test's hosts whose title names the session. */
 static pid_t worker_of(const char *sid)
 {
 	char want[64], buf[512];
@@ -252,8 +257,10 @@ static pid_t worker_of(const char *sid)
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		pid_t pid = (pid_t) atoi(e->d_name);
-		if (proc_line(pid, "cmdline", buf, sizeof(buf)) && strstr(buf, want) != NULL) {
+		pid_t pid = (pid_t) atoi(e->d_name), pp;
+		char st;
+		if (proc_stat(pid, &st, &pp) && (pp == S.host.pid || pp == other_host) &&
+		    proc_line(pid, "cmdline", buf, sizeof(buf)) && strstr(buf, want) != NULL) {
 			found = pid;
 			break;
 		}
@@ -329,8 +336,7 @@ static int orphans(int *bad)
 
 static void up(const char *more, const char *more2)
 {
-	const char *const extra[] = {"REQUEST_TIMEOUT_MS=2000", "RECORDING_RETENTION_SECONDS=600",
-	    more, more2, NULL};
+	const char *const extra[] = {"RECORDING_RETENTION_SECONDS=600", more, more2, NULL};
 	ck_assert_msg(sys_start(&S, extra), "the system did not start");
 }
 
@@ -385,6 +391,7 @@ static void host_start(pyc_proc *p, const char *id, int max, int spare)
 	env[n++] = e[2];
 	env[n] = NULL;
 	ck_assert_int_eq(pyc_proc_start(p, "dsp-worker/pyc-dsp-worker", NULL, env), 0);
+	other_host = p->pid;
 }
 
 /* ---- recordings ---- */
@@ -578,7 +585,7 @@ START_TEST(test_faults_stop_worker)
 {
 	tsess can, v, w;
 	tsess *all[] = {&can, &v, NULL};
-	up(NULL, NULL);
+	up("REQUEST_TIMEOUT_MS=2000", NULL);
 	sess_open(&can, "canaryS2", 21);
 	sess_open(&v, "victimS2", 22);
 
@@ -701,8 +708,11 @@ START_TEST(test_faults_kill_host)
 	for (int i = 0; i < nk; i++)
 		ck_assert(proc_gone(kids[i], NULL));
 	pump_ms(all, 3, 300);
-	ck_assert_int_eq(v1.restarted, 1);
-	ck_assert_int_eq(v2.restarted, 1);
+	/* at least one worker_restarted each: a session can be moved first to
+	 * an idle worker of the dying host, still connected, and then again */
+	ck_assert_int_ge(v1.restarted, 1);
+	ck_assert_int_ge(v2.restarted, 1);
+	int r1 = v1.restarted, r2 = v2.restarted;
 	/* the worker finished v1's recording on its way out (SIGTERM from
 	 * PDEATHSIG): saved, or failed if the recorder's answer came too late */
 	ck_assert_int_eq(v1.saved + v1.rec_failed, 1);
@@ -713,7 +723,9 @@ START_TEST(test_faults_kill_host)
 	ck_assert_msg(pump_until(all, 3, 8000, got_restart_and_meters, &v1), "v1 not served");
 	ck_assert_msg(pump_until(all, 3, 3000, got_restart_and_meters, &v2), "v2 not served");
 	printf("host SIGKILL: served again %lld ms after the new host started\n", pyc_now_ms() - t1);
-	ck_assert_int_eq(v1.restarted + v2.restarted, 2);
+	printf("host SIGKILL: %d and %d worker_restarted\n", v1.restarted, v2.restarted);
+	ck_assert_int_eq(v1.restarted, r1);
+	ck_assert_int_eq(v2.restarted, r2);
 	ck_assert_int_eq(v1.other_errors + v2.other_errors, 0);
 	ck_assert(proc_stat(worker_wait(v1.sid), &st, &pp));
 	ck_assert_int_eq(pp, vh.pid);
@@ -742,7 +754,7 @@ START_TEST(test_faults_kill_host)
 	ck_assert_int_ge(v1.meters - m1, 50);
 	ck_assert_int_ge(v2.meters - m2, 50);
 	ck_assert_int_ge(n.meters, 10);
-	ck_assert_int_eq(v1.restarted + v2.restarted + n.restarted, 2);
+	ck_assert_int_eq(v1.restarted + v2.restarted + n.restarted, r1 + r2);
 	ck_assert_int_eq(v1.other_errors + v2.other_errors + n.other_errors, 0);
 	canary_ok(&can, cm);
 	ck_assert(pyc_proc_alive(&vh));
@@ -751,7 +763,9 @@ START_TEST(test_faults_kill_host)
 	sess_close(&v1);
 	sess_close(&v2);
 	sess_close(&can);
-	ck_assert_msg(sys_stop_one(&vh, 5000), "the second host did not exit 0 on SIGTERM");
+	/* in sys_stop's order: the gateway first, then the hosts */
+	ck_assert_msg(sys_stop_one(&S.gw, 15000), "the gateway did not exit 0 on SIGTERM");
+	ck_assert_msg(sys_stop_one(&vh, 15000), "the second host did not exit 0 on SIGTERM");
 	down();
 }
 END_TEST
@@ -816,9 +830,14 @@ START_TEST(test_faults_kill_recorder)
 	 * messages), the recording goes on and loses nothing */
 	sess_cmd(&v, "start_record");
 	pump_ms(all, 2, 500);
+	cm = can.meters;
+	vm = v.meters;
 	ck_assert_int_eq(kill(S.rec.pid, SIGSTOP), 0);
 	pump_ms(all, 2, 3000);
 	ck_assert_int_eq(kill(S.rec.pid, SIGCONT), 0);
+	/* the recording session's worker does not wait for the recorder */
+	printf("recorder SIGSTOP: %d and %d meters in 3 s\n", can.meters - cm, v.meters - vm);
+	ck_assert_int_ge(v.meters - vm, 50);
 	pump_ms(all, 2, 500);
 	sess_cmd(&v, "stop_record");
 	ck_assert_msg(pump_until(all, 2, 10000, got_saved, &v), "no recording_saved");
@@ -936,12 +955,12 @@ int main(void)
 {
 	Suite *s = suite_create("faults_kill");
 	double t = PYC_FAULTS_SANITIZE ? 120 : 60;
-	TCase *tc = sys_tcase(s, "kill", t);
-	tcase_add_test(tc, test_faults_kill_worker_recording);
-	tcase_add_test(tc, test_faults_stop_worker);
-	tcase_add_test(tc, test_faults_kill_host);
-	tcase_add_test(tc, test_faults_kill_recorder);
-	tcase_add_test(tc, test_faults_term_gateway);
-	tcase_add_test(tc, test_faults_kill_gateway);
+	/* one case each, so that CK_RUN_CASE can pick one */
+	tcase_add_test(sys_tcase(s, "worker", t), test_faults_kill_worker_recording);
+	tcase_add_test(sys_tcase(s, "worker_stop", t), test_faults_stop_worker);
+	tcase_add_test(sys_tcase(s, "host", t), test_faults_kill_host);
+	tcase_add_test(sys_tcase(s, "recorder", t), test_faults_kill_recorder);
+	tcase_add_test(sys_tcase(s, "gateway_term", t), test_faults_term_gateway);
+	tcase_add_test(sys_tcase(s, "gateway_kill", t), test_faults_kill_gateway);
 	return pyc_check_run(s);
 }
