@@ -126,8 +126,11 @@ bool sys_stop_one(pyc_proc *p, int timeout_ms)
 bool sys_stop(sys *s)
 {
 	bool ok = sys_stop_one(&s->gw, 15000);
-	ok = sys_stop_one(&s->host, 5000) && ok;
-	ok = sys_stop_one(&s->rec, 5000) && ok;
+	/* the host gives its workers DW_HOST_GRACE_MS (10 s) and 2 s more
+	 * after SIGKILL; under the sanitizers every worker's exit runs the
+	 * leak check, which takes seconds on a loaded machine */
+	ok = sys_stop_one(&s->host, 15000) && ok;
+	ok = sys_stop_one(&s->rec, 10000) && ok;
 	if (s->dir != NULL) {
 		if (getenv("PYC_TEST_KEEP") == NULL)
 			pyc_tmpdir_remove(s->dir);
