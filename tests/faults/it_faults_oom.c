@@ -167,6 +167,15 @@ static bool gateway_answers(int port)
 	return false;
 }
 
+/* In the sanitizer build, LeakSanitizer's check at a worker's exit stops
+ * every thread with ptrace; on a loaded machine it can stall past the
+ * host's grace, which then SIGKILLs the worker. It says so on stderr. */
+static bool lsan_stalled(const char *err)
+{
+	return PYC_FAULTS_SANITIZE && (file_has(err, "was not suspended. False leaks") ||
+	    file_has(err, "Unable to get registers from thread"));
+}
+
 /* The run ended with a signal or a hang: accepted only as the documented
  * nng case (see NOTES). */
 static bool nng_fault(int st, bool hang, const char *hit, const char *err, pid_t pid)
@@ -209,7 +218,7 @@ static long long one_start(enum svc s, long long n, int *outcome)
 	env_add(&e, "BIND_ADDRESS=127.0.0.1");
 	/* warn: the host logs a worker's death by a signal */
 	env_add(&e, "LOG_LEVEL=%s", getenv("PYC_TEST_LOG_LEVEL") ? getenv("PYC_TEST_LOG_LEVEL") : "warn");
-	env_add(&e, "DSP_POOL_SPARE=2");
+	env_add(&e, "DSP_POOL_SPARE=1");
 	env_add(&e, "REQUEST_TIMEOUT_MS=2000");
 	env_add(&e, "PYC_FAILMALLOC_N=%lld", n);
 	env_add(&e, "PYC_FAILMALLOC_MAIN=1");
@@ -249,7 +258,7 @@ static long long one_start(enum svc s, long long n, int *outcome)
 	 * within the grace, must have had its failure in nng */
 	if (ok && s == SVC_HOST &&
 	    (file_has(err, "exited on signal") || file_has(err, "still running after")) &&
-	    hit_in_nng(hit, 0, p.pid) != 1)
+	    hit_in_nng(hit, 0, p.pid) != 1 && !lsan_stalled(err))
 		ok = false;
 	if (!ok && n != 0 && nng_fault(st, hang, hit, err, p.pid)) {
 		ok = true;
