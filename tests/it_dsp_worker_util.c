@@ -434,18 +434,9 @@ int dw_cmdline(int pid, char *buf, size_t cap)
 
 bool dw_pid_alive(int pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	if (rp == NULL || rp[1] == '\0')
-		return false;
-	return rp[2] != 'Z' && rp[2] != 'X';
+	char st;
+	pid_t pp;
+	return pyc_proc_stat(pid, &st, &pp) && st != 'Z' && st != 'X';
 }
 
 bool dw_pid_wait_gone(int pid, int timeout_ms)

@@ -100,6 +100,25 @@ bool pyc_proc_alive(pyc_proc *p)
 	return !reap(p, WNOHANG);
 }
 
+bool pyc_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	char path[64], buf[1024];
+	int pp = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	char *p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %c %d", state, &pp) != 2)
+		return false;
+	*ppid = (pid_t) pp;
+	return true;
+}
+
 int pyc_proc_stop(pyc_proc *p, int sig, int timeout_ms)
 {
 	if (p->pid <= 0 || p->reaped)

@@ -34,6 +34,10 @@ bool pyc_proc_wait(pyc_proc *p, int timeout_ms);
 /* True if the process has not exited (reaps it if it has). */
 bool pyc_proc_alive(pyc_proc *p);
 
+/* Any process's state letter (R, S, T, Z...) and parent pid, from
+ * /proc/<pid>/stat; false if there is no such process. */
+bool pyc_proc_stat(pid_t pid, char *state, pid_t *ppid);
+
 /* A fresh folder under /tmp (pycoustics-test-XXXXXX); caller frees the
  * string. pyc_tmpdir_remove deletes it recursively. */
 char *pyc_tmpdir_new(void);

@@ -216,27 +216,13 @@ static bool proc_line(pid_t pid, const char *file, char *buf, size_t cap)
 	return n > 0;
 }
 
-/* State letter and parent of a process; false if there is no such process. */
-static bool proc_stat(pid_t pid, char *state, pid_t *ppid)
-{
-	char buf[512];
-	if (!proc_line(pid, "stat", buf, sizeof(buf)))
-		return false;
-	char *p = strrchr(buf, ')');
-	int pp = 0;
-	if (p == NULL || sscanf(p + 1, " %c %d", state, &pp) != 2)
-		return false;
-	*ppid = (pid_t) pp;
-	return true;
-}
-
 /* Gone: no such process, or a zombie nobody has reaped yet (when pid 1 of
  * this machine does not reap; it no longer runs either way). */
 static bool proc_gone(pid_t pid, bool *zombie)
 {
 	char st;
 	pid_t pp;
-	if (!proc_stat(pid, &st, &pp))
+	if (!pyc_proc_stat(pid, &st, &pp))
 		return true;
 	if (zombie != NULL)
 		*zombie = st == 'Z';
@@ -259,7 +245,7 @@ static pid_t worker_of(const char *sid)
 			continue;
 		pid_t pid = (pid_t) atoi(e->d_name), pp;
 		char st;
-		if (proc_stat(pid, &st, &pp) && (pp == S.host.pid || pp == other_host) &&
+		if (pyc_proc_stat(pid, &st, &pp) && (pp == S.host.pid || pp == other_host) &&
 		    proc_line(pid, "cmdline", buf, sizeof(buf)) && strstr(buf, want) != NULL) {
 			found = pid;
 			break;
@@ -291,7 +277,7 @@ static int children_of(pid_t ppid, pid_t *out, int cap)
 	while (d != NULL && (e = readdir(d)) != NULL && n < cap) {
 		char st;
 		pid_t pp, pid = (pid_t) atoi(e->d_name);
-		if (pid > 0 && proc_stat(pid, &st, &pp) && pp == ppid && st != 'Z')
+		if (pid > 0 && pyc_proc_stat(pid, &st, &pp) && pp == ppid && st != 'Z')
 			out[n++] = pid;
 	}
 	if (d != NULL)
@@ -315,7 +301,7 @@ static int orphans(int *bad)
 		bool known = false;
 		for (int i = 0; i < 3; i++)
 			known = known || pid == mine[i];
-		if (pid <= 0 || known || !proc_stat(pid, &st, &pp) || pp != getpid())
+		if (pid <= 0 || known || !pyc_proc_stat(pid, &st, &pp) || pp != getpid())
 			continue;
 		int status = 0;
 		if (st == 'Z' && waitpid(pid, &status, WNOHANG) == pid) {
@@ -684,9 +670,9 @@ START_TEST(test_faults_kill_host)
 	pump_ms(all, 3, 600);
 	char st;
 	pid_t pp;
-	ck_assert(proc_stat(cpid, &st, &pp));
+	ck_assert(pyc_proc_stat(cpid, &st, &pp));
 	ck_assert_int_eq(pp, S.host.pid);
-	ck_assert(proc_stat(worker_wait(v1.sid), &st, &pp));
+	ck_assert(pyc_proc_stat(worker_wait(v1.sid), &st, &pp));
 	ck_assert_int_eq(pp, vh.pid);
 	int nk = children_of(vh.pid, kids, 64);
 	ck_assert_int_ge(nk, 2);
@@ -727,7 +713,7 @@ START_TEST(test_faults_kill_host)
 	ck_assert_int_eq(v1.restarted, r1);
 	ck_assert_int_eq(v2.restarted, r2);
 	ck_assert_int_eq(v1.other_errors + v2.other_errors, 0);
-	ck_assert(proc_stat(worker_wait(v1.sid), &st, &pp));
+	ck_assert(pyc_proc_stat(worker_wait(v1.sid), &st, &pp));
 	ck_assert_int_eq(pp, vh.pid);
 	canary_ok(&can, cm);
 	/* v1's recording was finished by its worker on the way out */

@@ -90,21 +90,6 @@ void load_fd_print(int pid, FILE *out)
 	closedir(d);
 }
 
-/* State and parent of pid from its stat file; false if it is gone. */
-static bool proc_stat(int pid, char *state, int *ppid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p != NULL && sscanf(p + 1, " %c %d", state, ppid) == 2;
-}
-
 int load_children(int ppid, int *pids, int cap, int *zombies)
 {
 	struct dirent *e;
@@ -113,9 +98,10 @@ int load_children(int ppid, int *pids, int cap, int *zombies)
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		int pid = atoi(e->d_name), pp;
+		int pid = atoi(e->d_name);
+		pid_t pp;
 		char st;
-		if (!proc_stat(pid, &st, &pp) || pp != ppid)
+		if (!pyc_proc_stat(pid, &st, &pp) || pp != ppid)
 			continue;
 		if (pids != NULL && n < cap)
 			pids[n] = pid;
