@@ -8,8 +8,11 @@
  * includes this process's own scheduling), the CPU time per chunk summed
  * over the host and all its workers (/proc/PID/stat utime + stime) and,
  * separately, the bench's own, and the private memory of each worker
- * (/proc/PID/smaps_rollup Private_Clean + Private_Dirty). The bench shares
- * the machine with what it measures.
+ * (/proc/PID/smaps_rollup Private_Clean + Private_Dirty). The real
+ * recorder runs beside the host, as deployed: without one, every worker
+ * keeps redialling RECORDER_URL, and nng 1.5.2's poller spins on each
+ * failed connection's hang-up until it is closed, which would be measured
+ * as worker CPU. The bench shares the machine with what it measures.
  *
  * usage: bench_dsp_worker [sessions=100] [chunk_frames=960] [seconds=10]
  */
@@ -123,6 +126,7 @@ int main(int argc, char **argv)
 	int frames = argc > 2 ? atoi(argv[2]) : 960;
 	double seconds = argc > 3 ? atof(argv[3]) : 10;
 	dwenv env;
+	pyc_proc recorder;
 	char spare_env[64];
 
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -133,9 +137,18 @@ int main(int argc, char **argv)
 	int spare = n < 32 ? n : 32;
 	snprintf(spare_env, sizeof(spare_env), "DSP_MAX_BACKLOG_SECONDS=2");
 	const char *extra[] = {spare_env, NULL};
-	if (dwenv_init(&env, spare, n + spare, extra) != 0 ||
-	    dwenv_start_host(&env, spare, 20000) != 0) {
+	if (dwenv_init(&env, spare, n + spare, extra) != 0) {
+		fprintf(stderr, "bench: cannot set up\n");
+		return 1;
+	}
+	if (dwenv_start_recorder(&env, &recorder) != 0) {
+		fprintf(stderr, "bench: the recorder did not start\n");
+		dwenv_fini(&env);
+		return 1;
+	}
+	if (dwenv_start_host(&env, spare, 20000) != 0) {
 		fprintf(stderr, "bench: host did not start\n");
+		pyc_proc_stop(&recorder, SIGTERM, 5000);
 		dwenv_fini(&env);
 		return 1;
 	}
@@ -275,5 +288,6 @@ int main(int argc, char **argv)
 	free(pcm);
 	free(ss);
 	dwenv_fini(&env);
+	pyc_proc_stop(&recorder, SIGTERM, 5000);
 	return 0;
 }

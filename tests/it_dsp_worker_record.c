@@ -402,7 +402,7 @@ static int read_wav(const char *path, int16_t **pcm, size_t *nsamples, int *rate
 START_TEST(test_dw_record_real_recorder_wav)
 {
 	const char *sid = "recReal1";
-	char recdir[512], dbp[512], ctl[512], e1[600], e2[600], e3[600], e4[600];
+	char recdir[512];
 	pyc_params init;
 	dw_pipeline *pl;
 	pyc_proc recorder;
@@ -416,23 +416,7 @@ START_TEST(test_dw_record_real_recorder_wav)
 	}
 	ck_assert_int_eq(dwenv_init(&env, 2, 8, NULL), 0);
 	snprintf(recdir, sizeof(recdir), "%s/recordings", env.dir);
-	snprintf(dbp, sizeof(dbp), "%s/db/pycoustics.db", env.dir);
-	snprintf(ctl, sizeof(ctl), "ipc://%s/recorder-ctl.ipc", env.dir);
-	snprintf(e1, sizeof(e1), "RECORDER_LISTEN_URL=%s", env.rec_url);
-	snprintf(e2, sizeof(e2), "RECORDINGS_DIR=%s", recdir);
-	snprintf(e3, sizeof(e3), "DB_PATH=%s", dbp);
-	snprintf(e4, sizeof(e4), "RECORDER_CTL_LISTEN_URL=%s", ctl);
-	char *renv[24];
-	int k = 0;
-	for (; env.envp[k] != NULL; k++)
-		renv[k] = env.envp[k];
-	renv[k++] = e1;
-	renv[k++] = e2;
-	renv[k++] = e3;
-	renv[k++] = e4;
-	renv[k] = NULL;
-	ck_assert_int_eq(pyc_proc_start(&recorder, "recorder/pyc-recorder", NULL, renv), 0);
-	ck_assert_msg(pyc_wait_for_path(env.rec_url + 6, 5000), "recorder did not listen");
+	ck_assert_msg(dwenv_start_recorder(&env, &recorder) == 0, "recorder did not listen");
 	ck_assert_msg(dwenv_start_host(&env, 2, 10000) == 0, "host did not register workers");
 
 	uint32_t pipe = open_session(sid, &init, &pl);

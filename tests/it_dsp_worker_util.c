@@ -362,6 +362,30 @@ int dwenv_start_host(dwenv *e, int wait_workers, int timeout_ms)
 	return 0;
 }
 
+int dwenv_start_recorder(dwenv *e, pyc_proc *rec)
+{
+	char vars[4][600], *renv[24];
+	int k = 0;
+
+	snprintf(vars[0], sizeof(vars[0]), "RECORDER_LISTEN_URL=%s", e->rec_url);
+	snprintf(vars[1], sizeof(vars[1]), "RECORDINGS_DIR=%s/recordings", e->dir);
+	snprintf(vars[2], sizeof(vars[2]), "DB_PATH=%s/db/pycoustics.db", e->dir);
+	snprintf(vars[3], sizeof(vars[3]), "RECORDER_CTL_LISTEN_URL=ipc://%s/recorder-ctl.ipc",
+	    e->dir);
+	for (; e->envp[k] != NULL && k < 19; k++)
+		renv[k] = e->envp[k];
+	for (int i = 0; i < 4; i++)
+		renv[k++] = vars[i];
+	renv[k] = NULL;
+	if (pyc_proc_start(rec, "recorder/pyc-recorder", NULL, renv) != 0)
+		return -1;
+	if (!pyc_wait_for_path(e->rec_url + strlen("ipc://"), 5000)) {
+		pyc_proc_stop(rec, SIGKILL, 1000);
+		return -1;
+	}
+	return 0;
+}
+
 void dwenv_fini(dwenv *e)
 {
 	if (e->host_started)

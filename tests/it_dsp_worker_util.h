@@ -120,6 +120,11 @@ typedef struct dwenv {
 int dwenv_init(dwenv *e, int spare, int max, const char *const *extra);
 /* Starts the host and waits for `spare` worker hellos. */
 int dwenv_start_host(dwenv *e, int wait_workers, int timeout_ms);
+/* Starts the real recorder (recorder/pyc-recorder) at rec_url, its files
+ * under <dir>/recordings and <dir>/db, and waits (5 s) until it listens.
+ * 0 on success; -1 if it did not come up (then it is stopped). The
+ * caller stops it with pyc_proc_stop. */
+int dwenv_start_recorder(dwenv *e, pyc_proc *rec);
 void dwenv_fini(dwenv *e);
 
 /* Params with only the bits of mask set (others: defaults, mask cleared). */
