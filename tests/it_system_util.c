@@ -7,6 +7,7 @@
  */
 #include "it_system_util.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -190,6 +191,18 @@ void sys_expect_raw_close(int fd, long long t0, int code, int min_ms, int max_ms
 	ck_assert_int_eq(got, code);
 	ck_assert_int_ge(took, min_ms);
 	ck_assert_int_le(took, max_ms);
+}
+
+void sys_expect_no_part_files(sys *s)
+{
+	char path[512];
+	struct dirent *e;
+	snprintf(path, sizeof(path), "%s/recordings", s->dir);
+	DIR *d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		ck_assert_msg(strstr(e->d_name, ".part") == NULL, "%s left behind", e->d_name);
+	closedir(d);
 }
 
 void sys_http_expect(sys *s, const char *method, const char *path, const char *extra,

@@ -70,6 +70,10 @@ void sys_http_expect(sys *s, const char *method, const char *path, const char *e
  * /health (there is no worker host and no recorder yet). */
 bool sys_start_gateway_alone(sys *s, const char *const *extra);
 
+/* No "*.part" file (a recording not finalised) is left in the recordings
+ * folder; Check-asserted. */
+void sys_expect_no_part_files(sys *s);
+
 /* Starts or restarts one process (after a kill). */
 bool sys_start_gateway(sys *s);
 bool sys_start_recorder(sys *s);

@@ -81,13 +81,7 @@ static int check_folder(const char *sid)
 		n++;
 	}
 	cJSON_Delete(a);
-	snprintf(path, sizeof(path), "%s/recordings", S.dir);
-	DIR *d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		ck_assert_msg(strstr(e->d_name, ".part") == NULL, "%s left behind", e->d_name);
-	closedir(d);
+	sys_expect_no_part_files(&S);
 	return n;
 }
 

@@ -458,18 +458,6 @@ static long check_file(tsess *t, cJSON *row)
 	return frames;
 }
 
-static void no_part_files(void)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/recordings", S.dir);
-	DIR *d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		ck_assert_msg(strstr(e->d_name, ".part") == NULL, "%s left behind", e->d_name);
-	closedir(d);
-}
-
 static void db_integrity(void)
 {
 	char path[512];
@@ -791,7 +779,7 @@ START_TEST(test_faults_kill_recorder)
 	printf("recorder SIGKILL: %ld of %zu frames sent before the kill kept\n", frames, before);
 	ck_assert_int_ge(frames, (long) before - RATE);
 	cJSON_Delete(row);
-	no_part_files();
+	sys_expect_no_part_files(&S);
 	db_integrity();
 
 	/* a new recording once the worker has its recorder pipe back */
@@ -874,7 +862,7 @@ START_TEST(test_faults_term_gateway)
 		ck_assert_int_eq(check_file(vs[i], row), (long) vs[i]->rec_frames);
 		cJSON_Delete(row);
 	}
-	no_part_files();
+	sys_expect_no_part_files(&S);
 	/* the new gateway serves */
 	tsess n;
 	tsess *one[] = {&n};
@@ -923,7 +911,7 @@ START_TEST(test_faults_kill_gateway)
 	ck_assert_str_eq(row_str(row, "state"), "complete");
 	check_file(&v1, row);
 	cJSON_Delete(row);
-	no_part_files();
+	sys_expect_no_part_files(&S);
 	db_integrity();
 	/* the new gateway serves new sessions */
 	tsess n;

@@ -190,20 +190,8 @@ START_TEST(test_load_rest)
 	cl = load_client_create(S.ws_port, n);
 	ck_assert_ptr_nonnull(cl);
 	for (int i = 0; i < n; i++) {
-		char sid[64];
-		ck_assert_msg(load_wait_idle_worker(S.http_port, 20000), "no idle worker");
-		sys_mksid(sid, sizeof(sid), "rest");
 		ss[i].key = (uint32_t) i * 104729u + 3u;
-		ss[i].ls = load_sess_open(cl, sid, i, 0);
-		ck_assert_ptr_nonnull(ss[i].ls);
-		load_sess_text(ss[i].ls,
-		    "{\"action\":\"init\",\"sample_rate\":44100,\"channels\":2,\"gain\":0,"
-		    "\"filter_enabled\":false}");
-		int64_t end = load_now_us() + 20000000;
-		while (ss[i].ls->ready == 0 && ss[i].ls->state != LOAD_CLOSED && load_now_us() < end)
-			load_client_service(cl, 5000);
-		ck_assert_msg(ss[i].ls->ready == 1, "session %d not ready: %s", i,
-		    ss[i].ls->last_error);
+		ss[i].ls = load_open_ready(cl, S.http_port, "rest", i);
 	}
 	int64_t t0 = load_now_us() + 20000;
 	for (int i = 0; i < n; i++)

@@ -243,21 +243,8 @@ START_TEST(test_load_soak)
 	/* open the sessions one after another, each waiting for its worker */
 	int64_t t_open = load_now_us();
 	for (int i = 0; i < n; i++) {
-		char sid[64];
-		/* a worker must be free, or the session is told no_worker */
-		ck_assert_msg(load_wait_idle_worker(S.http_port, 20000), "no idle worker");
-		sys_mksid(sid, sizeof(sid), "soak");
 		ss[i].key = (uint32_t) i * 7919u + 17u;
-		ss[i].ls = load_sess_open(cl, sid, i, 0);
-		ck_assert_ptr_nonnull(ss[i].ls);
-		load_sess_text(ss[i].ls,
-		    "{\"action\":\"init\",\"sample_rate\":44100,\"channels\":2,\"gain\":0,"
-		    "\"filter_enabled\":false}");
-		int64_t end = load_now_us() + 20000000;
-		while (ss[i].ls->ready == 0 && ss[i].ls->state != LOAD_CLOSED && load_now_us() < end)
-			load_client_service(cl, 5000);
-		ck_assert_msg(ss[i].ls->ready == 1, "session %d not ready (state %d, close %d, %s)", i,
-		    ss[i].ls->state, ss[i].ls->close_code, ss[i].ls->last_error);
+		ss[i].ls = load_open_ready(cl, S.http_port, "soak", i);
 	}
 	printf("soak: %d sessions ready in %.1f s\n", n, (double) (load_now_us() - t_open) / 1e6);
 

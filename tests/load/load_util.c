@@ -257,6 +257,23 @@ void load_metric_lat_print(const char *before, const char *after, FILE *out)
 	fprintf(out, "\n");
 }
 
+load_sess *load_open_ready(load_client *cl, int http_port, const char *tag, int idx)
+{
+	char sid[64];
+	ck_assert_msg(load_wait_idle_worker(http_port, 20000), "no idle worker");
+	sys_mksid(sid, sizeof(sid), tag);
+	load_sess *ls = load_sess_open(cl, sid, idx, 0);
+	ck_assert_ptr_nonnull(ls);
+	load_sess_text(ls, "{\"action\":\"init\",\"sample_rate\":44100,\"channels\":2,\"gain\":0,"
+	                   "\"filter_enabled\":false}");
+	int64_t end = load_now_us() + 20000000;
+	while (ls->ready == 0 && ls->state != LOAD_CLOSED && load_now_us() < end)
+		load_client_service(cl, 5000);
+	ck_assert_msg(ls->ready == 1, "session %d not ready (state %d, close %d, %s)", idx,
+	    ls->state, ls->close_code, ls->last_error);
+	return ls;
+}
+
 bool load_wait_idle_worker(int http_port, int timeout_ms)
 {
 	int64_t end = load_now_us() + (int64_t) timeout_ms * 1000;

@@ -72,6 +72,15 @@ void load_metric_lat_print(const char *before, const char *after, FILE *out);
  * timeout. */
 bool load_wait_idle_worker(int http_port, int timeout_ms);
 
+struct load_client;
+struct load_sess;
+/* Opens session idx of cl under a fresh id tagged tag once a worker is
+ * idle (a session that had to wait would be told no_worker, which the load
+ * tests count as an error), sends the init the load tests use (44.1 kHz
+ * stereo, 0 dB, filter off) and waits (20 s) for ready. Check-asserted. */
+struct load_sess *load_open_ready(struct load_client *cl, int http_port, const char *tag,
+    int idx);
+
 /* Regular files in dir; -1 if it cannot be read. */
 int load_count_files(const char *dir);
 /* Rows of the recordings table in the SQLite file (read-only); -1 on error. */
