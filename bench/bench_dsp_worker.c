@@ -6,7 +6,7 @@
  * the sessions spread evenly over the period, for a fixed time. It prints
  * the round trip (chunk sent -> its meter received, measured here, so it
  * includes this process's own scheduling), the CPU time per chunk summed
- * over the host and all its workers (/proc/PID/stat utime + stime) and,
+ * over the host and all its workers (their CPU-time clocks) and,
  * separately, the bench's own, and the private memory of each worker
  * (/proc/PID/smaps_rollup Private_Clean + Private_Dirty). The real
  * recorder runs beside the host, as deployed: without one, every worker
@@ -61,13 +61,14 @@ static void split_ticks(const sess *ss, int n, long long *main_t, long long *nng
 	}
 }
 
-static long long all_ticks(int host)
+/* CPU seconds of the host and all its workers (their CPU-time clocks). */
+static double all_cpu_s(int host)
 {
 	int kids[20000];
 	int n = dw_children(host, kids, 20000);
-	long long t = bench_proc_ticks(host);
+	double t = bench_proc_cpu_s(host);
 	for (int i = 0; i < n; i++)
-		t += bench_proc_ticks(kids[i]);
+		t += bench_proc_cpu_s(kids[i]);
 	return t;
 }
 
@@ -195,7 +196,8 @@ int main(int argc, char **argv)
 	c.rtt = malloc(sizeof(long long) * (c.cap ? c.cap : 1));
 	uint64_t sent = 0, late_sends = 0;
 
-	long long ticks0 = 0, main0 = 0, nng0 = 0, main1, nng1;
+	double cpu0 = 0;
+	long long main0 = 0, nng0 = 0, main1, nng1;
 	int rfd = -1;
 	nng_socket_get_int(env.gw.s, NNG_OPT_RECVFD, &rfd);
 	double self0 = 0, self1;
@@ -209,7 +211,7 @@ int main(int argc, char **argv)
 		long long now = dw_now_us();
 		if (now >= due) {
 			if (round == warm && s == 0) {
-				ticks0 = all_ticks(env.host.pid);
+				cpu0 = all_cpu_s(env.host.pid);
 				split_ticks(ss, n, &main0, &nng0);
 				self0 = bench_self_cpu_s();
 			}
@@ -244,17 +246,19 @@ int main(int argc, char **argv)
 			continue;
 		count_answer(&c, ss, &m);
 	}
-	long long ticks1 = all_ticks(env.host.pid);
+	double cpu1 = all_cpu_s(env.host.pid);
 	split_ticks(ss, n, &main1, &nng1);
 	self1 = bench_self_cpu_s();
 	long long measured_chunks = (rounds - warm) * n;
 
 	qsort(c.rtt, c.nrtt, sizeof(long long), cmp_ll);
-	double tck = (double) sysconf(_SC_CLK_TCK);
-	double svc_us = (double) (ticks1 - ticks0) / tck * 1e6 / (double) measured_chunks;
+	double svc_us = (cpu1 - cpu0) * 1e6 / (double) measured_chunks;
 	double own_us = (self1 - self0) * 1e6 / (double) measured_chunks;
-	double main_us = (double) (main1 - main0) / tck * 1e6 / (double) measured_chunks;
-	double nng_us = (double) (nng1 - nng0) / tck * 1e6 / (double) measured_chunks;
+	/* The split by thread is only known in ticks: share the workers'
+	 * part of the exact total out in the ticks' proportion. */
+	double busy_ticks = (double) (main1 - main0 + nng1 - nng0);
+	double main_share = busy_ticks > 0 ? (double) (main1 - main0) / busy_ticks : 0;
+	double main_us = svc_us * main_share, nng_us = svc_us * (1 - main_share);
 	long mem_sum = 0, mem_max = 0;
 	int mem_n = 0;
 	for (int s = 0; s < n; s++) {
@@ -280,8 +284,8 @@ int main(int argc, char **argv)
 	printf("cpu per chunk: %.1f us host+workers, %.1f us bench (gateway side); "
 	       "%.0f%% of one core for the service\n",
 	    svc_us, own_us, svc_us * (double) n / (double) period_us * 100.0);
-	printf("  of which busy workers: %.1f us in their main thread (DSP, JSON, syscalls), "
-	       "%.1f us in nng's threads\n", main_us, nng_us);
+	printf("  split as the busy workers' ticks split: %.1f us in their main thread (DSP, "
+	       "JSON, syscalls), %.1f us in nng's threads\n", main_us, nng_us);
 	printf("private memory per worker: mean %.0f KiB, max %ld KiB (%d workers); host %ld KiB\n",
 	    mem_n ? (double) mem_sum / mem_n : 0.0, mem_max, mem_n, bench_private_kb(env.host.pid));
 	free(c.rtt);

@@ -2,7 +2,7 @@
  *
  * NOTES: the benchmarks share the machine with what they measure, so they
  * read the kernel's own accounting rather than timing anything themselves:
- * utime + stime from a stat file (a process's or one of its threads'),
+ * a process's CPU-time clock, utime + stime from a stat file (a thread's),
  * the parent pid, private memory from smaps_rollup, and a line of
  * /proc/PID/status. A process that has gone reads as zero (or -1 where
  * said), so a worker that exits mid-run does not stop the figures.
@@ -15,7 +15,8 @@
 long long bench_stat_ticks(const char *path);
 /* The same for process pid. */
 long long bench_proc_ticks(int pid);
-/* CPU seconds of process pid (bench_proc_ticks / _SC_CLK_TCK). */
+/* CPU seconds of process pid, all its threads, from its CPU-time clock
+ * (nanoseconds; bench_proc_ticks / _SC_CLK_TCK if that cannot be read). */
 double bench_proc_cpu_s(int pid);
 /* The parent of pid; 0 if it cannot be read. */
 int bench_proc_ppid(int pid);
