@@ -10,10 +10,14 @@
  * session's ready, then streams sines at wall-clock pace, each session
  * offset by a fraction of a chunk so the load is spread. Latency is from
  * the moment a chunk is handed to lws to the moment the meter carrying
- * its seq is read; a chunk without its meter by the end (plus a drain of
- * one second) is lost. CPU time of every server process (gateway, host,
- * each worker, recorder) is read from /proc/PID/stat before and after the
- * measured interval, and divided by the chunks sent; the generator's own
+ * its seq is read. After the interval the generator still writes the
+ * chunks back-pressure held in it and waits for every meter (up to 10 s);
+ * a chunk without its meter then is lost. "Held back" counts the chunks
+ * that fell due while the session's previous one was still unwritten
+ * (lws had not reported the socket writable: the gateway was not
+ * reading). CPU time of every server process (gateway, host, each worker,
+ * recorder; their CPU-time clocks) is read before and after the measured
+ * interval and divided by the chunks written in it; the generator's own
  * CPU is reported the same way.
  */
 #include <dirent.h>
@@ -323,12 +327,23 @@ int main(int argc, char **argv)
 	double c_gw1 = bench_proc_cpu_s(gw.pid), c_host1 = bench_proc_cpu_s(host.pid),
 	       c_rec1 = bench_proc_cpu_s(rec.pid), c_w1 = workers_cpu_s(host.pid, &nworkers),
 	       c_self1 = bench_self_cpu_s();
-	/* drain */
-	int64_t drain = now_us() + 1000000;
+	uint64_t sent_in_interval = 0;
+	for (int i = 0; i < N; i++)
+		sent_in_interval += S[i].written;
+	/* drain: chunks that back-pressure held in the generator are still
+	 * written, and every chunk written waits for its meter, up to 10 s */
+	int64_t drain_start = now_us(), drain = drain_start + 10000000;
 	while (now_us() < drain) {
+		bool done = true;
+		for (int i = 0; i < N && done; i++)
+			if (S[i].wsi != NULL && (S[i].pending > 0 || S[i].last_meter_seq < S[i].written))
+				done = false;
+		if (done)
+			break;
 		lws_sul_schedule(ctx, 0, &sul, nop, 10000);
 		lws_service(ctx, 0);
 	}
+	double drain_s = (double) (now_us() - drain_start) / 1e6;
 	streaming = false;
 
 	uint64_t sent = 0, meters = 0, lost = 0;
@@ -343,12 +358,12 @@ int main(int argc, char **argv)
 	/* meters the gateway replaced for a slow reader show up as fewer
 	 * meters than chunks; a chunk is lost if no later meter covers it */
 	qsort(lat, n_lat, sizeof(*lat), cmp_u64);
-	double chunks = (double) (sent ? sent : 1);
+	double chunks = (double) (sent_in_interval ? sent_in_interval : 1);
 	printf("sessions %d, chunk %d frames (%.2f ms), %d s: chunks sent %llu, meters %llu, "
-	       "lost %llu, late sends %llu, closed %d\n",
+	       "lost %llu, held back %llu, closed %d; drain %.1f s\n",
 	    N, FRAMES, FRAMES * 1000.0 / RATE, SECONDS, (unsigned long long) sent,
 	    (unsigned long long) meters, (unsigned long long) lost, (unsigned long long) behind,
-	    closed);
+	    closed, drain_s);
 	if (n_lat > 0)
 		printf("latency send->meter: p50 %.0f us, p99 %.0f us, max %.0f us\n",
 		    (double) lat[n_lat / 2], (double) lat[n_lat * 99 / 100], (double) lat[n_lat - 1]);
