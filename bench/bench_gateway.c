@@ -9,13 +9,13 @@
  * thread, so the generator stays cheap), sends init, waits for every
  * session's ready, then streams sines at wall-clock pace, each session
  * offset by a fraction of a chunk so the load is spread. Latency is from
- * the moment a chunk is handed to lws to the moment the meter carrying
- * its seq is read. After the interval the generator still writes the
- * chunks back-pressure held in it and waits for every meter (up to 10 s);
- * a chunk without its meter then is lost. "Held back" counts the chunks
- * that fell due while the session's previous one was still unwritten
- * (lws had not reported the socket writable: the gateway was not
- * reading). CPU time of every server process (gateway, host, each worker,
+ * the moment a chunk is handed to lws to the moment the first meter with
+ * its seq or a later one is read. After the interval the generator still
+ * writes the chunks back-pressure held in it and waits for every meter
+ * (up to 10 s); a chunk without its meter then is lost. "Held back" counts
+ * the chunks that fell due while the session's previous one was still
+ * unwritten (lws had not yet reported the socket writable: the gateway
+ * was not reading, or the generator itself was behind). CPU time of every server process (gateway, host, each worker,
  * recorder; their CPU-time clocks) is read before and after the measured
  * interval and divided by the chunks written in it; the generator's own
  * CPU is reported the same way.
@@ -76,12 +76,24 @@ static void on_meter(sess *s, const char *in, size_t len)
 		return;
 	uint64_t seq = strtoull(p + 6, NULL, 10);
 	s->meters++;
-	if (seq > 0 && seq <= s->seq && seq + MAX_SEQ_RING > s->seq && streaming) {
-		if (n_lat == cap_lat) {
-			cap_lat = cap_lat ? cap_lat * 2 : 65536;
-			lat = realloc(lat, cap_lat * sizeof(*lat));
+	/* A meter answers its chunk and every earlier one not answered yet
+	 * (the gateway replaces meters for a slow reader, a batch gets one):
+	 * each of them is counted with its own wait. */
+	uint64_t from = s->last_meter_seq + 1;
+	if (s->written >= MAX_SEQ_RING && from <= s->written - MAX_SEQ_RING)
+		from = s->written - MAX_SEQ_RING + 1; /* older send times are gone */
+	if (seq > 0 && seq <= s->written && streaming) {
+		int64_t now = now_us();
+		for (uint64_t c = from; c <= seq; c++) {
+			if (n_lat == cap_lat) {
+				cap_lat = cap_lat ? cap_lat * 2 : 65536;
+				uint64_t *nl = realloc(lat, cap_lat * sizeof(*lat));
+				if (nl == NULL)
+					break;
+				lat = nl;
+			}
+			lat[n_lat++] = (uint64_t) (now - s->sent_us[c % MAX_SEQ_RING]);
 		}
-		lat[n_lat++] = (uint64_t) (now_us() - s->sent_us[seq % MAX_SEQ_RING]);
 	}
 	if (seq > s->last_meter_seq)
 		s->last_meter_seq = seq;
