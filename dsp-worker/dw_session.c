@@ -18,11 +18,19 @@
  * gateway is completed by exactly one answer, in arrival order: an audio
  * chunk by its meter or an ack with its seq, session_open, session_init,
  * session_params and record by an ack with the reply flag and the
- * message's seq, session_close by session_closed. A batch is not a
- * message of its own: each of its items is handled and completed as if it
- * had arrived alone. The gateway keeps at most two messages unanswered per
- * worker, of at most PYC_BATCH_MAX_ITEMS items each, so these answers
- * (at most 128 at once) stay below DW_GW_SENDBUF and are never dropped.
+ * message's seq, session_close by session_closed. A batch is one message:
+ * its items are handled in order as if each had arrived alone (events and
+ * errors go out as they happen), but the batch gets one answer, after its
+ * last item: the meter computed after its last analysed chunk (seq = that
+ * chunk), or, when no chunk of it was analysed or the meter rate cap
+ * holds the meter back, an ack (with the reply flag and the batch's seq
+ * when it held no analysed chunk). The gateway batches only when a
+ * session's queue has grown (the worker is behind), so the meters of the
+ * earlier chunks of a batch would be replaced before the client could read
+ * them; not building them is most of what a batch saves on the way back.
+ * The gateway keeps at most two messages unanswered per worker, so these
+ * answers, with the events, stay below DW_GW_SENDBUF and are never
+ * dropped.
  *
  * Flow control: the backlog is a leaky bucket of audio seconds that drains
  * at wall-clock speed and never goes below zero: a chunk that would bring
@@ -111,6 +119,8 @@ typedef struct worker {
 	uint64_t dropped_chunks;
 	int64_t last_too_fast_ns;
 	int64_t last_meter_ns;
+	bool in_batch;          /* handling a batch's items: no answer per item */
+	uint64_t batch_analysed; /* seq of its last analysed chunk, 0 if none */
 	uint64_t chunks;
 	uint64_t last_audio_seq;
 	uint64_t lost_chunks; /* gaps in the gateway's audio numbering */
@@ -242,9 +252,12 @@ static void send_error(worker *w, const char *code, const char *fmt, ...)
 	send_event(w, dw_error_json(code, msg));
 }
 
-/* Completes an audio chunk that gets no meter. */
+/* Completes an audio chunk that gets no meter (inside a batch the batch
+ * is completed once, at its end). */
 static void send_ack(worker *w, uint64_t seq)
 {
+	if (w->in_batch)
+		return;
 	gw_send(w, PYC_MSG_ACK, seq, NULL, 0, false);
 }
 
@@ -703,7 +716,10 @@ static void on_audio(worker *w, const pyc_wire_msg *m)
 	}
 	if (w->params.monitor && fo > 0)
 		gw_send(w, PYC_MSG_MONITOR, m->seq, w->out, nbytes, true);
-	maybe_meter(w, m->seq, now);
+	if (w->in_batch)
+		w->batch_analysed = m->seq;
+	else
+		maybe_meter(w, m->seq, now);
 }
 
 static void on_record(worker *w, const pyc_wire_msg *m)
@@ -776,9 +792,10 @@ static bool apply_gw_msg(worker *w, const pyc_wire_msg *m)
 }
 
 /* A batch: each item is handled exactly as the message it stands for
- * (same sid, its type, seq and payload), in order, and completed as that
- * message would be. The whole batch is checked first, so either every
- * item is handled or (malformed: it cannot come from the gateway) none. */
+ * (same sid, its type, seq and payload), in order; then the batch gets its
+ * one answer (module NOTES). The whole batch is checked first, so either
+ * every item is handled or (malformed: it cannot come from the gateway)
+ * none. */
 static void on_batch(worker *w, const pyc_wire_msg *b)
 {
 	pyc_wire_msg m;
@@ -791,20 +808,26 @@ static void on_batch(worker *w, const pyc_wire_msg *b)
 		return;
 	}
 	m = *b;
+	w->in_batch = true;
+	w->batch_analysed = 0;
 	pyc_rbuf_init(&r, b->payload, b->payload_len);
 	while (pyc_batch_next(&r, &it) == PYC_OK) {
 		m.type = it.type;
 		m.seq = it.seq;
 		m.payload = it.payload;
 		m.payload_len = it.len;
-		if (apply_gw_msg(w, &m))
-			send_done(w, &m);
+		(void) apply_gw_msg(w, &m);
 	}
+	w->in_batch = false;
+	if (w->batch_analysed != 0)
+		maybe_meter(w, w->batch_analysed, now_ns());
+	else
+		send_done(w, b);
 }
 
 /* Every message that decodes gets exactly one completion (module NOTES),
- * every item of a batch too; one that does not decode cannot come from
- * the gateway and gets none. */
+ * a batch one for all its items; one that does not decode cannot come
+ * from the gateway and gets none. */
 static void on_gw_msg(worker *w, nng_msg *msg)
 {
 	pyc_wire_msg m;

@@ -12,9 +12,10 @@
  * "Flow control"). When a place in the window frees and more than one
  * message waits, the leading run of batchable ones (session_init,
  * session_params, audio, record; up to PYC_BATCH_MAX_ITEMS) goes out as
- * one PYC_MSG_BATCH: one nng message, so one of the two places, but the
- * worker answers each item as if it had come alone, and the place frees
- * once every item of that batch is answered (fl_left counts them down).
+ * one PYC_MSG_BATCH: one nng message, so one of the two places; the worker
+ * handles each item as if it had come alone but answers the batch once
+ * (with the meter after its last chunk), so one answer frees one place
+ * whatever the message was.
  * The queue keeps the plain messages and a batch is built from them at
  * send time, so a single one, session_open and session_close still go as
  * themselves. A session ends in two steps:
@@ -89,11 +90,7 @@ struct gw_session {
 	nng_msg *outq[GW_OUT_QUEUE]; /* waiting for the window, in order */
 	int oq_head, oq_len;
 	size_t oq_bytes;
-	/* Messages sent to the worker and not completed yet, oldest first:
-	 * how many items (answers) each still waits for (1, or a batch's
-	 * item count). */
-	int fl_left[GW_PIPE_WINDOW];
-	int fl_head, fl_n;
+	int fl_n; /* messages sent to the worker and not answered yet */
 	int64_t fl_since; /* last progress while something is in flight */
 	bool paused, dropping;
 	int64_t paused_since;
@@ -163,7 +160,6 @@ static void outq_clear(gw_session *s)
 	}
 	s->oq_head = 0;
 	s->oq_bytes = 0;
-	s->fl_head = 0;
 	s->fl_n = 0;
 }
 
@@ -328,7 +324,6 @@ static void pump(gw_sessions *r, gw_session *s)
 			atomic_fetch_add_explicit(&gw_stats.worker_batches, 1, memory_order_relaxed);
 		if (s->fl_n == 0)
 			s->fl_since = gw_now_us();
-		s->fl_left[(s->fl_head + s->fl_n) % GW_PIPE_WINDOW] = k;
 		s->fl_n++;
 	}
 }
@@ -467,7 +462,7 @@ static void lease(gw_sessions *r, gw_session *s, int64_t now)
 	s->waiting = false;
 	s->lease_deadline = 0;
 	s->last_no_worker_note = 0;
-	s->fl_head = s->fl_n = 0;
+	s->fl_n = 0;
 	if (s->wait_init)
 		outq_push_front(s, params_msg(s, PYC_MSG_SESSION_INIT, &s->wait_params));
 	outq_push_front(s, params_msg(s, PYC_MSG_SESSION_OPEN, &s->wait_params));
@@ -674,10 +669,9 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 
 /* ---- from the worker ---- */
 
-/* A meter or an ack: the worker completed the oldest item of the oldest
- * message in flight; once all of its items are, its place in the window
- * is free. For a meter, seq is the chunk it was computed after
- * (latency). */
+/* A meter or an ack: the worker answered the oldest message in flight
+ * (a batch as a whole), so its place in the window is free. For a meter,
+ * seq is the chunk it was computed after (latency). */
 static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, int64_t now)
 {
 	if (meter && seq > 0 && s->ring[seq % RING].seq == seq) {
@@ -686,10 +680,7 @@ static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, i
 	}
 	if (s->fl_n > 0) {
 		s->fl_since = now != 0 ? now : gw_now_us();
-		if (--s->fl_left[s->fl_head] <= 0) {
-			s->fl_head = (s->fl_head + 1) % GW_PIPE_WINDOW;
-			s->fl_n--;
-		}
+		s->fl_n--;
 	} else
 		pyc_log(PYC_LOG_DEBUG, "session %s: completion with nothing in flight", s->sid);
 	pump(r, s);

@@ -12,9 +12,9 @@
  *
  * Flow control: every message for the worker (commands and audio, in the
  * client's order) goes through the session's queue; at most
- * GW_PIPE_WINDOW nng messages are sent and not yet completed by the
- * worker (a meter or an ack per item, docs/wire.md); each may be a batch
- * of up to PYC_BATCH_MAX_ITEMS queued messages. When the queue holds GW_WINDOW_CHUNKS
+ * GW_PIPE_WINDOW nng messages are sent and not yet answered by the
+ * worker (a meter or an ack, docs/wire.md); each may be a batch of up to
+ * PYC_BATCH_MAX_ITEMS queued messages, answered once. When the queue holds GW_WINDOW_CHUNKS
  * messages or GW_WINDOW_BYTES bytes the client's reads are paused; paused
  * longer than a bound, the client gets too_fast and its audio is dropped
  * until the queue is half empty.

@@ -6,8 +6,8 @@
  * changes, so every meter field must equal the engine's figure to within
  * the rounding of the JSON (dB 0.01, 0..1 1e-4, Hz 0.1). Also: the ready
  * event, monitor audio (bit-exact), two sessions never seeing each other's
- * data, the capped meter rate with acks, a flood beyond the backlog limit,
- * and malformed messages. Every wait is bounded.
+ * data, a batch answered once, the capped meter rate with acks, a flood
+ * beyond the backlog limit, and malformed messages. Every wait is bounded.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -214,6 +214,94 @@ START_TEST(test_dw_stream_meters_match_engine)
 		fmsg_free(&m);
 	}
 	ref_close(&r);
+}
+END_TEST
+
+/* A batch (the gateway's PYC_MSG_BATCH) is handled item by item, in order,
+ * but answered once: with the meter after its last chunk, or, when it
+ * holds no audio, with one ack carrying the reply flag. A single message
+ * after it is answered as before. */
+START_TEST(test_dw_stream_batch_answered_once)
+{
+	const char *sid = "batchS";
+	pyc_params init, gain0, gain3;
+	ref r;
+	int16_t pcm[CHUNK * 2];
+	uint8_t pbuf[256];
+	fmsg m;
+	dw_meter rm;
+	size_t fo;
+	const size_t cap = 64 * 1024;
+	uint8_t *items = malloc(cap);
+	ck_assert_ptr_nonnull(items);
+
+	start_env(NULL);
+	base_init(&init, 2);
+	uint32_t pipe = dw_open(&env, sid, NULL, &init, NULL);
+	ck_assert_uint_ne(pipe, 0);
+	expect_ready(pipe);
+	ref_open(&r, NULL);
+	ref_params(&r, &init);
+	dw_params_masked(&gain0, PYC_P_GAIN);
+	gain0.gain_db = 0.0;
+	dw_params_masked(&gain3, PYC_P_GAIN);
+	gain3.gain_db = 3.0;
+
+	/* chunks 1..5, gain 0 dB, chunks 6..8: nine items, one message */
+	pyc_wbuf w, pw;
+	pyc_wbuf_init(&w, items, cap);
+	for (int i = 1; i <= 8; i++) {
+		if (i == 6) {
+			pyc_wbuf_init(&pw, pbuf, sizeof(pbuf));
+			pyc_params_put(&pw, &gain0);
+			ck_assert_int_eq(pw.err, PYC_OK);
+			pyc_batch_put(&w, PYC_MSG_SESSION_PARAMS, 0, pbuf, pw.len);
+			ref_params(&r, &gain0);
+		}
+		make_chunk(pcm, 2, (uint64_t) (i - 1) * CHUNK, 500, 5000, 0.5, 0.3);
+		pyc_batch_put(&w, PYC_MSG_AUDIO, (uint64_t) i, pcm, sizeof(pcm));
+		ck_assert_int_eq(dw_pipeline_process(r.pl, pcm, sizeof(pcm), NULL, &fo), PYC_OK);
+	}
+	ck_assert_int_eq(w.err, PYC_OK);
+	ck_assert_int_eq(fgw_send(&env.gw, pipe, PYC_MSG_BATCH, sid, 9, items, w.len), 0);
+	ck_assert_msg(fgw_next(&env.gw, pipe, &m, 3000) == 0, "no answer to the batch");
+	ck_assert_msg(m.m.type == PYC_MSG_METER, "the batch answered with %s, not a meter",
+	    pyc_msg_type_name(m.m.type));
+	dw_pipeline_meter(r.pl, &rm);
+	check_meter(&m, 8, &rm); /* the engine's state after all eight chunks */
+	fmsg_free(&m);
+	ck_assert_msg(fgw_next(&env.gw, pipe, &m, 300) != 0,
+	    "a second answer to one batch: %s seq %llu", pyc_msg_type_name(m.m.type),
+	    (unsigned long long) m.m.seq);
+
+	/* commands only: one ack with the reply flag and the batch's seq */
+	pyc_wbuf_init(&w, items, cap);
+	pyc_wbuf_init(&pw, pbuf, sizeof(pbuf));
+	pyc_params_put(&pw, &gain3);
+	pyc_batch_put(&w, PYC_MSG_SESSION_PARAMS, 8, pbuf, pw.len);
+	pyc_batch_put(&w, PYC_MSG_SESSION_PARAMS, 8, pbuf, pw.len);
+	ck_assert_int_eq(w.err, PYC_OK);
+	ref_params(&r, &gain3);
+	uint64_t acks0 = env.gw.cmd_acks; /* the fake gateway counts command acks */
+	ck_assert_int_eq(fgw_send(&env.gw, pipe, PYC_MSG_BATCH, sid, 2, items, w.len), 0);
+	long long end = pyc_now_ms() + 3000;
+	while (env.gw.cmd_acks == acks0 && pyc_now_ms() < end)
+		fgw_pump(&env.gw, 20);
+	ck_assert_msg(env.gw.cmd_acks == acks0 + 1, "no ack for the command batch");
+	ck_assert_msg(fgw_next(&env.gw, pipe, &m, 300) != 0, "another answer: %s",
+	    pyc_msg_type_name(m.m.type));
+	ck_assert_uint_eq(env.gw.cmd_acks, acks0 + 1);
+
+	/* a single chunk after them: its own meter, at +3 dB */
+	make_chunk(pcm, 2, 8 * CHUNK, 500, 5000, 0.5, 0.3);
+	ck_assert_int_eq(fgw_send(&env.gw, pipe, PYC_MSG_AUDIO, sid, 9, pcm, sizeof(pcm)), 0);
+	ck_assert_int_eq(dw_pipeline_process(r.pl, pcm, sizeof(pcm), NULL, &fo), PYC_OK);
+	ck_assert_msg(fgw_next(&env.gw, pipe, &m, 3000) == 0, "no meter for chunk 9");
+	dw_pipeline_meter(r.pl, &rm);
+	check_meter(&m, 9, &rm);
+	fmsg_free(&m);
+	ref_close(&r);
+	free(items);
 }
 END_TEST
 
@@ -604,6 +692,7 @@ static Suite *dw_stream_suite(void)
 	tcase_add_test(tc, test_dw_stream_ready_effective_settings);
 	tcase_add_test(tc, test_dw_stream_sessions_isolated);
 	tcase_add_test(tc, test_dw_stream_monitor_bit_exact);
+	tcase_add_test(tc, test_dw_stream_batch_answered_once);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_checked_fixture(tc, NULL, teardown);

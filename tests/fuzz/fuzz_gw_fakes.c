@@ -5,10 +5,11 @@
  * by fz_gw_end, because gw_sessions.c calls the fakes as plain functions.
  * The fake pool numbers its pipes from 1 and keeps, per pipe, the
  * messages sent and not yet answered (at most GW_PIPE_WINDOW, checked) and
- * the items of each, so fz_gw_complete can answer the oldest item the way
- * a worker does (docs/wire.md, "Flow control"): audio with a meter (or an
- * ack), session_close with session_closed, anything else with an ack with
- * the reply flag. A connection is freed as soon as the registry or the
+ * the items of each, so fz_gw_complete can answer the oldest message the
+ * way a worker does (docs/wire.md, "Flow control"), a batch once: with a
+ * meter (or an ack) after its last audio chunk if it holds audio,
+ * session_close with session_closed, anything else with an ack with the
+ * reply flag. A connection is freed as soon as the registry or the
  * client closed it, as gw_ws.c frees it on LWS_CALLBACK_WSI_DESTROY.
  */
 #include "fuzz_gw_fakes.h"
@@ -388,22 +389,26 @@ bool fz_gw_complete(void)
 	if (p == NULL || !p->live || p->fl_n == 0)
 		return false;
 	fz_msg *fm = &p->fl[p->fl_head];
-	fz_sent it = fm->it[fm->done++];
-	if (fm->done == fm->n) {
-		p->fl_head = (p->fl_head + 1) % GW_PIPE_WINDOW;
-		p->fl_n--;
-	}
-	if (it.type == PYC_MSG_AUDIO) {
+	p->fl_head = (p->fl_head + 1) % GW_PIPE_WINDOW;
+	p->fl_n--;
+	/* the chunk a meter would follow: a single chunk, or a batch's last */
+	fz_sent last = fm->it[fm->n - 1];
+	uint64_t audio = 0;
+	for (int i = 0; i < fm->n; i++)
+		if (fm->it[i].type == PYC_MSG_AUDIO)
+			audio = fm->it[i].seq;
+	if (audio != 0) {
 		size_t n = G.hooks.meter != NULL ?
-		    G.hooks.meter(p->id, it.seq, buf, sizeof(buf), G.hooks.arg) : 0;
+		    G.hooks.meter(p->id, audio, buf, sizeof(buf), G.hooks.arg) : 0;
 		if (n > 0)
-			from_worker(p, PYC_MSG_METER, 0, it.seq, buf, n);
+			from_worker(p, PYC_MSG_METER, 0, audio, buf, n);
 		else
-			from_worker(p, PYC_MSG_ACK, 0, it.seq, NULL, 0);
-	} else if (it.type == PYC_MSG_SESSION_CLOSE) {
-		from_worker(p, PYC_MSG_SESSION_CLOSED, 0, it.seq, NULL, 0);
+			from_worker(p, PYC_MSG_ACK, 0, audio, NULL, 0);
+	} else if (fm->n == 1 && last.type == PYC_MSG_SESSION_CLOSE) {
+		from_worker(p, PYC_MSG_SESSION_CLOSED, 0, last.seq, NULL, 0);
 	} else {
-		from_worker(p, PYC_MSG_ACK, PYC_WIRE_F_REPLY, it.seq, NULL, 0);
+		from_worker(p, PYC_MSG_ACK, PYC_WIRE_F_REPLY, fm->n > 1 ? (uint64_t) fm->n : last.seq,
+		    NULL, 0);
 	}
 	return true;
 }

@@ -66,9 +66,9 @@ void fz_gw_attach(void);
 /* The pool: n more idle workers may be leased. */
 void fz_gw_offer(int n);
 
-/* The current worker: answers the oldest unanswered item (false if none);
- * sends an event or a monitor frame (payload as given), session_closed
- * unasked, or dies. */
+/* The current worker: answers the oldest unanswered message, a batch once
+ * (false if none); sends an event or a monitor frame (payload as given),
+ * session_closed unasked, or dies. */
 bool fz_gw_complete(void);
 void fz_gw_event(const uint8_t *p, size_t n);
 void fz_gw_monitor(const uint8_t *p, size_t n);

@@ -10,7 +10,8 @@
  * op, then its arguments:
  *   0-3  a binary frame: u16 length (0..4096, odd lengths and partial
  *        frames included), then that many bytes of the input
- *   4    the worker answers u8 % 8 + 1 items   5  an idle worker appears
+ *   4    the worker answers u8 % 8 + 1 messages
+ *   5    an idle worker appears
  *   6    the registry's timer                  7  an init or set_params
  *        built from the next bytes             8  gone, closed, detach,
  *        attach, full, unfull (u8 % 6)         9  start or stop recording
