@@ -44,7 +44,7 @@
 #include "pyc_id.h"
 #include "pyc_params.h"
 
-#define PYC_WIRE_VERSION 1
+#define PYC_WIRE_VERSION 2 /* 2: a batch is answered once */
 #define PYC_WIRE_HDR_SIZE 16
 #define PYC_WIRE_MAX_PAYLOAD (4u * 1024u * 1024u)
 

@@ -98,9 +98,9 @@ START_TEST(test_pyc_wire_corrupted_header)
 	 * type, sequence number, session id letters, payload */
 	ck_assert_int_gt(accepted, 0);
 	memcpy(buf, orig, n);
-	buf[0] = 2;
+	buf[0] = PYC_WIRE_VERSION + 1;
 	ck_assert_int_eq(pyc_wire_decode(buf, n, &m), PYC_EVERSION);
-	buf[0] = 1;
+	buf[0] = PYC_WIRE_VERSION;
 	buf[1] = 99;
 	ck_assert_int_eq(pyc_wire_decode(buf, n, &m), PYC_EPROTO);
 	buf[1] = 0;

@@ -615,7 +615,7 @@ START_TEST(test_dw_stream_malformed_messages)
 	/* Envelope of another version. */
 	size_t hl = 0;
 	pyc_wire_encode_hdr(buf, sizeof(buf), PYC_MSG_AUDIO, 0, sid, 2, 0, &hl);
-	buf[0] = 2;
+	buf[0] = PYC_WIRE_VERSION + 1;
 	fgw_send_raw(&env.gw, pipe, buf, hl);
 	pyc_sleep_ms(3); /* no burst: see fgw_send_audio */
 	/* Length mismatch. */

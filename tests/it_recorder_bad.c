@@ -19,6 +19,8 @@
 
 #include "it_recorder_util.h"
 
+#define WV PYC_WIRE_VERSION /* the envelope version the services speak */
+
 static rf_recorder R;
 
 static void setup(void)
@@ -126,14 +128,15 @@ START_TEST(test_rec_it_bad_stream_messages)
 	send_raw(w, "xyz", 3);
 	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EPROTO);
 	ck_assert_str_eq(res.code, "bad_message");
-	stream_expect(w, 2, PYC_MSG_REC_STOP, 0, "s1", NULL, 0, PYC_MSG_REC_ERROR, PYC_EVERSION);
-	stream_expect(w, 1, 99, 0, "s1", NULL, 0, PYC_MSG_REC_ERROR, PYC_EPROTO);
-	stream_expect(w, 1, PYC_MSG_REC_LIST, 0, "s1", "\0\0\0\0\0\0\0\0", 8, PYC_MSG_REC_ERROR,
+	stream_expect(w, WV + 1, PYC_MSG_REC_STOP, 0, "s1", NULL, 0, PYC_MSG_REC_ERROR,
+	    PYC_EVERSION);
+	stream_expect(w, WV, 99, 0, "s1", NULL, 0, PYC_MSG_REC_ERROR, PYC_EPROTO);
+	stream_expect(w, WV, PYC_MSG_REC_LIST, 0, "s1", "\0\0\0\0\0\0\0\0", 8, PYC_MSG_REC_ERROR,
 	    PYC_EPROTO);
-	stream_expect(w, 1, PYC_MSG_REC_STOP, PYC_WIRE_F_REPLY, "s1", NULL, 0, PYC_MSG_REC_ERROR,
+	stream_expect(w, WV, PYC_MSG_REC_STOP, PYC_WIRE_F_REPLY, "s1", NULL, 0, PYC_MSG_REC_ERROR,
 	    PYC_EPROTO);
 	/* A length that does not match. */
-	n = envelope(b, 1, PYC_MSG_REC_STOP, 0, "s1", NULL, 0);
+	n = envelope(b, WV, PYC_MSG_REC_STOP, 0, "s1", NULL, 0);
 	b[4] = 10;
 	send_raw(w, b, n);
 	ck_assert_int_eq(rf_wait_result(w, PYC_MSG_REC_ERROR, 3000, &res), PYC_EPROTO);
@@ -183,18 +186,18 @@ START_TEST(test_rec_it_bad_control_messages)
 
 	ck_assert_int_eq(ctl_raw(g, "xyz", 3, &status), PYC_MSG_REC_ERROR);
 	ck_assert_int_eq(status, PYC_EPROTO);
-	ctl_expect(g, 1, 99, "", NULL, 0, PYC_MSG_REC_ERROR, PYC_EPROTO);
+	ctl_expect(g, WV, 99, "", NULL, 0, PYC_MSG_REC_ERROR, PYC_EPROTO);
 	ctl_expect(g, 7, PYC_MSG_HEALTH, "", NULL, 0, PYC_MSG_REC_ERROR, PYC_EVERSION);
 	/* Stream types on the control socket. */
-	ctl_expect(g, 1, PYC_MSG_REC_START, "s", "\0\0\0\0", 4, PYC_MSG_REC_START, PYC_EPROTO);
+	ctl_expect(g, WV, PYC_MSG_REC_START, "s", "\0\0\0\0", 4, PYC_MSG_REC_START, PYC_EPROTO);
 	/* Truncated payloads. */
-	ctl_expect(g, 1, PYC_MSG_REC_LIST, "s", "\0\0\0", 3, PYC_MSG_REC_LIST, PYC_EPROTO);
-	ctl_expect(g, 1, PYC_MSG_REC_META, "", "\x05\0ab", 4, PYC_MSG_REC_META, PYC_EPROTO);
-	ctl_expect(g, 1, PYC_MSG_REC_READ, "", "\x01\0a", 3, PYC_MSG_REC_READ, PYC_EPROTO);
-	ctl_expect(g, 1, PYC_MSG_SESSION_ENDED, "s", "x", 1, PYC_MSG_SESSION_ENDED, PYC_EPROTO);
-	ctl_expect(g, 1, PYC_MSG_SESSION_ENDED, "", NULL, 0, PYC_MSG_SESSION_ENDED, PYC_EINVAL);
+	ctl_expect(g, WV, PYC_MSG_REC_LIST, "s", "\0\0\0", 3, PYC_MSG_REC_LIST, PYC_EPROTO);
+	ctl_expect(g, WV, PYC_MSG_REC_META, "", "\x05\0ab", 4, PYC_MSG_REC_META, PYC_EPROTO);
+	ctl_expect(g, WV, PYC_MSG_REC_READ, "", "\x01\0a", 3, PYC_MSG_REC_READ, PYC_EPROTO);
+	ctl_expect(g, WV, PYC_MSG_SESSION_ENDED, "s", "x", 1, PYC_MSG_SESSION_ENDED, PYC_EPROTO);
+	ctl_expect(g, WV, PYC_MSG_SESSION_ENDED, "", NULL, 0, PYC_MSG_SESSION_ENDED, PYC_EINVAL);
 	/* A name with a NUL inside fails to decode. */
-	ctl_expect(g, 1, PYC_MSG_REC_DELETE, "", "\x03\0a\0b", 5, PYC_MSG_REC_DELETE, PYC_EPROTO);
+	ctl_expect(g, WV, PYC_MSG_REC_DELETE, "", "\x03\0a\0b", 5, PYC_MSG_REC_DELETE, PYC_EPROTO);
 	/* A read longer than the 1 MiB limit. */
 	{
 		pyc_rec_read_req q;
@@ -205,7 +208,7 @@ START_TEST(test_rec_it_bad_control_messages)
 		q.length = PYC_READ_MAX + 1;
 		pyc_wbuf_init(&w, pb, sizeof(pb));
 		pyc_rec_read_req_put(&w, &q);
-		ctl_expect(g, 1, PYC_MSG_REC_READ, "", pb, w.len, PYC_MSG_REC_READ, PYC_EPROTO);
+		ctl_expect(g, WV, PYC_MSG_REC_READ, "", pb, w.len, PYC_MSG_REC_READ, PYC_EPROTO);
 	}
 	nng_close(g);
 }

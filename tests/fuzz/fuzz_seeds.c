@@ -259,9 +259,9 @@ static void wire(void)
 	for (int i = 0; i < 64; i++)
 		pyc_batch_put(&w, PYC_MSG_AUDIO, (uint64_t) i + 1, iw[2].buf, 2);
 	wire_put("batch64", PYC_MSG_BATCH, 0, 64, &w);
-	/* a version 2 header, and an empty input */
-	uint8_t v2[16] = {2, PYC_MSG_ACK};
-	put("wire", "version2", v2, sizeof(v2));
+	/* a header of another version, and an empty input */
+	uint8_t vx[16] = {PYC_WIRE_VERSION + 1, PYC_MSG_ACK};
+	put("wire", "version_other", vx, sizeof(vx));
 	put("wire", "empty", "", 0);
 #undef W0
 }
