@@ -2,10 +2,16 @@
  *
  * NOTES: the bench plays the gateway (tests/it_dsp_worker_util.c): it
  * starts the real pyc-dsp-worker host, opens N sessions (48 kHz stereo,
- * default settings) and sends each session one chunk per chunk period,
- * the sessions spread evenly over the period, for a fixed time. It prints
- * the round trip (chunk sent -> its meter received, measured here, so it
- * includes this process's own scheduling), the CPU time per chunk summed
+ * default settings) and gives each session one chunk per chunk period,
+ * the sessions spread evenly over the period, for a fixed time. It keeps
+ * the gateway's flow control (docs/wire.md, "Flow control"): at most
+ * GW_PIPE_WINDOW (2) messages unanswered per worker, the chunks that fall
+ * due meanwhile queued (at most GW_OUT_QUEUE_AUDIO, beyond that dropped
+ * and counted) and sent as one batch of up to PYC_BATCH_MAX_ITEMS when a
+ * place frees; a batch is answered once. It prints the round trip of
+ * every chunk (due -> the first meter or ack that covers it, measured
+ * here, so it includes the queueing and this process's own scheduling),
+ * the messages and batches sent, the CPU time per chunk summed
  * over the host and all its workers (their CPU-time clocks) and,
  * separately, the bench's own, and the private memory of each worker
  * (/proc/PID/smaps_rollup Private_Clean + Private_Dirty). The real
@@ -29,15 +35,19 @@
 #include "it_dsp_worker_util.h"
 
 #define RATE 48000
-#define RING 256
+#define RING 1024      /* > queue + 2 batches in flight */
+#define WINDOW 2       /* the gateway's GW_PIPE_WINDOW */
+#define QUEUE_MAX 192  /* the gateway's GW_OUT_QUEUE_AUDIO */
 
 typedef struct sess {
 	char sid[32];
 	uint32_t pipe;
 	uint32_t pid;
-	uint64_t next_seq;
-	long long sent_us[RING];
-	uint64_t meters;
+	uint64_t next_seq;  /* next chunk to fall due */
+	uint64_t unsent;    /* first chunk due and not yet sent */
+	uint64_t answered;  /* every chunk up to this one is answered */
+	int inflight;       /* messages sent and not answered */
+	long long due_us[RING];
 } sess;
 
 static int cmp_ll(const void *a, const void *b)
@@ -97,26 +107,72 @@ static int hget(uint32_t k)
 	return -1;
 }
 
-/* The answers the bench has read: counts and round trips after warm-up. */
+/* What the bench sent and read: counts and round trips after warm-up. */
 typedef struct answers {
-	uint64_t meters, acks, events;
-	long long warm; /* meters of chunks up to this seq are not timed */
+	uint64_t meters, acks, events, messages, batches, dropped;
+	long long warm; /* chunks up to this seq are not timed */
 	long long *rtt;
 	size_t nrtt, cap;
+	int16_t *pcm;
+	size_t nbytes;
+	uint8_t *items; /* a batch's payload */
+	size_t items_cap;
 } answers;
 
-/* Counts one answer of the host and frees it. */
-static void count_answer(answers *c, const sess *ss, fmsg *m)
+/* Sends what the window allows of session s's due chunks: one alone, or
+ * the run of them as one batch. */
+static void pump(dwenv *env, answers *c, sess *s)
+{
+	while (s->inflight < WINDOW && s->unsent < s->next_seq) {
+		uint64_t k = s->next_seq - s->unsent;
+		size_t fit = c->items_cap / pyc_batch_item_size(c->nbytes);
+		if (k > PYC_BATCH_MAX_ITEMS)
+			k = PYC_BATCH_MAX_ITEMS;
+		if (k > fit)
+			k = fit > 0 ? fit : 1;
+		int rv;
+		if (k == 1) {
+			rv = fgw_send(&env->gw, s->pipe, PYC_MSG_AUDIO, s->sid, s->unsent, c->pcm,
+			    c->nbytes);
+		} else {
+			pyc_wbuf w;
+			pyc_wbuf_init(&w, c->items, c->items_cap);
+			for (uint64_t i = 0; i < k; i++)
+				pyc_batch_put(&w, PYC_MSG_AUDIO, s->unsent + i, c->pcm, c->nbytes);
+			rv = w.err == PYC_OK ?
+			    fgw_send(&env->gw, s->pipe, PYC_MSG_BATCH, s->sid, k, c->items, w.len) : -1;
+			c->batches++;
+		}
+		if (rv != 0)
+			return;
+		c->messages++;
+		s->unsent += k;
+		s->inflight++;
+	}
+}
+
+/* Reads one answer of the host: a meter or an ack answers the oldest
+ * message in flight and covers every chunk up to its seq. */
+static void count_answer(dwenv *env, answers *c, sess *ss, fmsg *m)
 {
 	int si = hget(m->pipe);
-	if (m->m.type == PYC_MSG_METER && si >= 0) {
-		c->meters++;
-		if (m->m.seq > (uint64_t) c->warm && c->nrtt < c->cap)
-			c->rtt[c->nrtt++] = m->t_us - ss[si].sent_us[m->m.seq % RING];
-	} else if (m->m.type == PYC_MSG_ACK) {
-		c->acks++;
-	} else if (m->m.type == PYC_MSG_EVENT) {
+	if (m->m.type == PYC_MSG_EVENT) {
 		c->events++;
+	} else if ((m->m.type == PYC_MSG_METER || m->m.type == PYC_MSG_ACK) && si >= 0) {
+		sess *s = &ss[si];
+		if (m->m.type == PYC_MSG_METER)
+			c->meters++;
+		else
+			c->acks++;
+		if (s->inflight > 0)
+			s->inflight--;
+		bool covers = !(m->m.type == PYC_MSG_ACK && (m->m.flags & PYC_WIRE_F_REPLY));
+		for (uint64_t q = s->answered + 1; covers && q <= m->m.seq && q < s->unsent; q++) {
+			if (q > (uint64_t) c->warm && c->nrtt < c->cap)
+				c->rtt[c->nrtt++] = m->t_us - s->due_us[q % RING];
+			s->answered = q;
+		}
+		pump(env, c, s);
 	}
 	fmsg_free(m);
 }
@@ -168,7 +224,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		hput(ss[s].pipe, s);
-		ss[s].next_seq = 1;
+		ss[s].next_seq = ss[s].unsent = 1;
 	}
 	/* Wait for every ready event (drain). */
 	int ready = 0;
@@ -192,19 +248,39 @@ int main(int argc, char **argv)
 	long long period_us = (long long) frames * 1000000LL / RATE;
 	long long rounds = (long long) (seconds * 1e6 / (double) period_us);
 	long long warm = rounds / 10; /* the first 10 % are not measured */
-	answers c = {0, 0, 0, warm, NULL, 0, (size_t) (rounds * n)};
+	answers c;
+	memset(&c, 0, sizeof(c));
+	c.warm = warm;
+	c.cap = (size_t) (rounds * n);
 	c.rtt = malloc(sizeof(long long) * (c.cap ? c.cap : 1));
-	uint64_t sent = 0, late_sends = 0;
+	c.pcm = pcm;
+	c.nbytes = nbytes;
+	c.items_cap = pyc_batch_item_size(nbytes) * PYC_BATCH_MAX_ITEMS;
+	if (c.items_cap > PYC_WIRE_MAX_PAYLOAD)
+		c.items_cap = PYC_WIRE_MAX_PAYLOAD;
+	c.items = malloc(c.items_cap);
+	if (c.rtt == NULL || c.items == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		return 1;
+	}
+	uint64_t due_chunks = 0, late_sends = 0;
 
 	double cpu0 = 0;
 	long long main0 = 0, nng0 = 0, main1, nng1;
 	int rfd = -1;
 	nng_socket_get_int(env.gw.s, NNG_OPT_RECVFD, &rfd);
 	double self0 = 0, self1;
+	/* Let the commands' acks of the opening pass, then keep them: a
+	 * batch none of whose chunks was analysed is answered by an ack with
+	 * the reply flag, and the bench must see those. */
+	fgw_pump(&env.gw, 200);
+	for (fmsg m; fgw_next(&env.gw, 0, &m, 0) == 0;)
+		fmsg_free(&m);
+	env.gw.keep_cmd_acks = true;
 	long long t0 = dw_now_us() + 50000;
-	long long k = 0; /* global send index: round * n + session */
+	long long k = 0; /* global index of chunks falling due: round * n + session */
 	long long total = rounds * n;
-	while (k < total || pyc_now_ms() < 0) {
+	while (k < total) {
 		long long round = k / n;
 		int s = (int) (k % n);
 		long long due = t0 + round * period_us + (long long) s * period_us / n;
@@ -217,15 +293,23 @@ int main(int argc, char **argv)
 			}
 			if (now - due > period_us)
 				late_sends++;
-			uint64_t seq = ss[s].next_seq++;
-			ss[s].sent_us[seq % RING] = dw_now_us();
-			fgw_send(&env.gw, ss[s].pipe, PYC_MSG_AUDIO, ss[s].sid, seq, pcm, nbytes);
-			sent++;
+			sess *x = &ss[s];
+			uint64_t seq = x->next_seq++;
+			x->due_us[seq % RING] = due;
+			due_chunks++;
+			if (x->next_seq - x->unsent > QUEUE_MAX) {
+				/* the gateway refuses audio beyond its queue: never
+				 * numbered, so the worker sees no gap */
+				x->next_seq--;
+				c.dropped++;
+			}
+			pump(&env, &c, x);
 			k++;
 			continue;
 		}
-		/* Receive until the next send is due (poll with a microsecond
-		 * timeout on nng's receive descriptor: no spinning). */
+		/* Receive until the next chunk falls due (poll with a
+		 * microsecond timeout on nng's receive descriptor: no
+		 * spinning). */
 		fmsg m;
 		if (env.gw.nstash == 0) {
 			struct pollfd pf = {rfd, POLLIN, 0};
@@ -236,15 +320,26 @@ int main(int argc, char **argv)
 		}
 		if (fgw_next(&env.gw, 0, &m, 0) != 0)
 			continue;
-		count_answer(&c, ss, &m);
+		count_answer(&env, &c, ss, &m);
 	}
-	/* Collect the last answers. */
-	end = pyc_now_ms() + 2000;
-	while (c.meters + c.acks < sent && pyc_now_ms() < end) {
+	/* Send what is still queued and collect the last answers. */
+	end = pyc_now_ms() + 10000;
+	for (;;) {
+		bool done = true;
+		for (int s = 0; s < n && done; s++)
+			done = ss[s].inflight == 0 && ss[s].unsent == ss[s].next_seq;
+		if (done || pyc_now_ms() >= end)
+			break;
 		fmsg m;
 		if (fgw_next(&env.gw, 0, &m, 50) != 0)
 			continue;
-		count_answer(&c, ss, &m);
+		count_answer(&env, &c, ss, &m);
+	}
+	long long drain_ms = pyc_now_ms() - (end - 10000);
+	uint64_t answered = 0, sent = 0;
+	for (int s = 0; s < n; s++) {
+		answered += ss[s].answered;
+		sent += ss[s].unsent - 1;
 	}
 	double cpu1 = all_cpu_s(env.host.pid);
 	split_ticks(ss, n, &main1, &nng1);
@@ -270,11 +365,16 @@ int main(int argc, char **argv)
 		if (kb > mem_max)
 			mem_max = kb;
 	}
-	printf("sessions %d, chunk %d frames (%.2f ms), %.1f s, %llu chunks sent, "
-	       "%llu meters, %llu acks, %llu events, %llu lost, %llu late sends\n",
-	    n, frames, (double) period_us / 1000.0, seconds, (unsigned long long) sent,
-	    (unsigned long long) c.meters, (unsigned long long) c.acks, (unsigned long long) c.events,
-	    (unsigned long long) (sent - c.meters - c.acks), (unsigned long long) late_sends);
+	printf("sessions %d, chunk %d frames (%.2f ms), %.1f s: %llu chunks due, %llu sent in "
+	       "%llu messages (%llu batches), %llu answered by %llu meters and %llu acks, "
+	       "%llu lost, %llu dropped (queue full), %llu events, %llu late; drain %.1f s\n",
+	    n, frames, (double) period_us / 1000.0, seconds, (unsigned long long) due_chunks,
+	    (unsigned long long) sent, (unsigned long long) c.messages,
+	    (unsigned long long) c.batches, (unsigned long long) answered,
+	    (unsigned long long) c.meters, (unsigned long long) c.acks,
+	    (unsigned long long) (sent - answered), (unsigned long long) c.dropped,
+	    (unsigned long long) c.events, (unsigned long long) late_sends,
+	    (double) drain_ms / 1000.0);
 	if (c.nrtt > 0)
 		printf("round trip: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms (%zu samples)\n",
 		    (double) c.rtt[c.nrtt / 2] / 1000.0,
@@ -289,6 +389,7 @@ int main(int argc, char **argv)
 	printf("private memory per worker: mean %.0f KiB, max %ld KiB (%d workers); host %ld KiB\n",
 	    mem_n ? (double) mem_sum / mem_n : 0.0, mem_max, mem_n, bench_private_kb(env.host.pid));
 	free(c.rtt);
+	free(c.items);
 	free(pcm);
 	free(ss);
 	dwenv_fini(&env);

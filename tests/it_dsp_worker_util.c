@@ -118,6 +118,8 @@ static int recv_one(fgw *g, fmsg *out, int timeout_ms)
 	}
 	if (out->m.type == PYC_MSG_ACK && (out->m.flags & PYC_WIRE_F_REPLY)) {
 		g->cmd_acks++;
+		if (g->keep_cmd_acks)
+			return 1;
 		fmsg_free(out);
 		return 0;
 	}

@@ -56,6 +56,7 @@ typedef struct fgw {
 	uint64_t ans_seq[FGW_MAX_WORKERS];
 	int nans;
 	uint64_t cmd_acks; /* acks of commands (reply flag), absorbed */
+	bool keep_cmd_acks; /* return them too (counted all the same) */
 	fmsg *stash;
 	int nstash, capstash;
 	uint64_t bad;
@@ -66,8 +67,9 @@ int fgw_open(fgw *g, const char *url);
 void fgw_close(fgw *g);
 
 /* Next message from pipe (0: any pipe) within timeout_ms: 0 and *out (free
- * with fmsg_free), or -1 on timeout. Hellos and the acks that complete
- * commands (reply flag) are absorbed, never returned. */
+ * with fmsg_free), or -1 on timeout. Hellos and, unless keep_cmd_acks is
+ * set, the acks that complete commands (reply flag) are absorbed, never
+ * returned. */
 int fgw_next(fgw *g, uint32_t pipe, fmsg *out, int timeout_ms);
 void fmsg_free(fmsg *m);
 
