@@ -38,7 +38,7 @@ typedef struct var {
 
 static const var vars[] = {
 	S("DATA_DIR", T_PATH, data_dir, "./data", "folder for recordings and the database"),
-	S("RUN_DIR", T_PATH, run_dir, "./run", "folder for local ipc:// sockets"),
+	S("RUN_DIR", T_PATH, run_dir, "./run", "folder for local ipc:// sockets and the gateway's list of live sessions"),
 	{"LOG_LEVEL", T_LEVEL, OFF(log_level), 0, "info", 0, 0, "debug, info, warn or error"},
 	{"LOG_FORMAT", T_FORMAT, OFF(log_format), 0, "text", 0, 0, "text or json"},
 	S("WORKER_LISTEN_URL", T_URL, worker_listen, "ipc://@RUN/workers.ipc",

@@ -29,15 +29,21 @@
  * or its worker died) queues what its client sends, within the same
  * bounds, and replays it after session_open once one is leased. A worker
  * that leaves a message unanswered for REQUEST_TIMEOUT_MS is given up on
- * (its pipe is closed) as if it had died.
+ * (its pipe is closed) as if it had died. The ids of the registered
+ * sessions are kept in a file (gw_sessions_keep_list) so that the
+ * sessions of a gateway that was killed still end, and their recordings
+ * are cleaned up, under the next one; such a session has no client and
+ * takes no worker until its client comes back ("orphan").
  */
 #include "gw_sessions.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw_metrics.h"
 #include "gw_proto.h"
@@ -81,6 +87,7 @@ struct gw_session {
 	bool wait_init;
 
 	bool closing, reopen;
+	bool orphan; /* from the list of a gateway that did not stop: no client yet */
 	int64_t grace_deadline; /* 0: connected */
 	int64_t close_deadline;
 	int64_t lease_deadline, next_lease_try;
@@ -108,6 +115,8 @@ struct gw_sessions {
 	gw_session *table[BUCKETS];
 	gw_session *all;
 	int count;
+	char list_path[PYC_CFG_STR_MAX + 32]; /* "": the live ids are kept nowhere */
+	bool list_warned;
 };
 
 int64_t gw_now_us(void)
@@ -190,10 +199,48 @@ static void session_free(gw_sessions *r, gw_session *s)
 	free(s);
 }
 
+/* Writes the ids of the registered sessions to list_path (a temporary
+ * file renamed over it), one per line. A failure is logged once until a
+ * write succeeds again; the sessions go on either way. */
+static void list_write(gw_sessions *r)
+{
+	char tmp[sizeof(r->list_path) + 8];
+	if (r->list_path[0] == '\0')
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", r->list_path);
+	FILE *f = fopen(tmp, "w");
+	bool ok = f != NULL;
+	for (gw_session *s = r->all; ok && s != NULL; s = s->next)
+		ok = fprintf(f, "%s\n", s->sid) > 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (ok && rename(tmp, r->list_path) != 0)
+		ok = false;
+	if (!ok) {
+		if (!r->list_warned)
+			pyc_log(PYC_LOG_WARN, "cannot write the session list %s: %s", r->list_path,
+			    strerror(errno));
+		r->list_warned = true;
+		unlink(tmp);
+	} else {
+		r->list_warned = false;
+	}
+}
+
+static void session_gone(gw_sessions *r, gw_session *s)
+{
+	session_free(r, s);
+	list_write(r);
+}
+
 void gw_sessions_destroy(gw_sessions *r)
 {
 	if (r == NULL)
 		return;
+	/* A clean stop leaves no list; sessions still registered here (their
+	 * workers did not confirm the end) stay listed for the next gateway. */
+	if (r->list_path[0] != '\0' && r->all == NULL)
+		unlink(r->list_path);
 	while (r->all != NULL) {
 		if (r->all->conn != NULL)
 			gw_conn_session_lost(r->all->conn);
@@ -511,7 +558,7 @@ static void finish_close(gw_sessions *r, gw_session *s)
 		gw_conn_close(s->conn, 1001, "session ended");
 		s->conn = NULL;
 	}
-	session_free(r, s);
+	session_gone(r, s);
 }
 
 static void end_session(gw_sessions *r, gw_session *s)
@@ -527,6 +574,69 @@ static void end_session(gw_sessions *r, gw_session *s)
 	}
 	send_simple(r, s, PYC_MSG_SESSION_CLOSE, NULL, 0, s->seq_sent);
 	s->close_deadline = gw_now_us() + (int64_t) r->cfg->request_timeout_ms * 1000;
+}
+
+/* Registers a session without connection or worker; NULL if memory ran
+ * out. */
+static gw_session *session_add(gw_sessions *r, const char *sid)
+{
+	gw_session *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	snprintf(s->sid, sizeof(s->sid), "%s", sid);
+	session_reset(s);
+	uint32_t h = hash(sid);
+	s->hnext = r->table[h];
+	r->table[h] = s;
+	s->next = r->all;
+	if (r->all != NULL)
+		r->all->prev = s;
+	r->all = s;
+	r->count++;
+	atomic_store_explicit(&gw_stats.sessions, r->count, memory_order_relaxed);
+	atomic_fetch_add_explicit(&gw_stats.sessions_total, 1, memory_order_relaxed);
+	return s;
+}
+
+pyc_err gw_sessions_keep_list(gw_sessions *r, const char *path)
+{
+	if (strlen(path) >= sizeof(r->list_path))
+		return PYC_EINVAL;
+	snprintf(r->list_path, sizeof(r->list_path), "%s", path);
+	FILE *f = fopen(path, "r");
+	int n = 0;
+	if (f != NULL) {
+		char line[PYC_SESSION_ID_MAX + 2];
+		int64_t deadline = gw_now_us() + (int64_t) r->cfg->session_grace_s * 1000000;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			size_t len = strcspn(line, "\n");
+			if (line[len] != '\n') { /* over-long or unterminated: skip it */
+				int ch;
+				while ((ch = fgetc(f)) != EOF && ch != '\n')
+					;
+				continue;
+			}
+			line[len] = '\0';
+			if (!pyc_session_id_valid(line, len) || lookup(r, line) != NULL)
+				continue;
+			if (r->count >= r->cfg->max_sessions)
+				break;
+			gw_session *s = session_add(r, line);
+			if (s == NULL)
+				break;
+			s->orphan = true;
+			s->grace_deadline = deadline;
+			n++;
+		}
+		fclose(f);
+	}
+	if (n > 0)
+		pyc_log(PYC_LOG_INFO,
+		    "%d session(s) of a gateway that did not stop cleanly: each ends after %d s "
+		    "(and the recorder is told) unless its client comes back",
+		    n, r->cfg->session_grace_s);
+	list_write(r);
+	return PYC_OK;
 }
 
 /* ---- from the client ---- */
@@ -553,28 +663,21 @@ gw_session *gw_sessions_attach(gw_sessions *r, const char *sid, struct gw_conn *
 		pending_clear(s);
 		if (s->paused)
 			gw_conn_rx_pause(c, true);
+		if (s->orphan) {
+			s->orphan = false;
+			if (!s->closing)
+				lease(r, s, now);
+		}
 		return s;
 	}
 	if (r->count >= r->cfg->max_sessions) {
 		pyc_log(PYC_LOG_WARN, "session %s refused: %d sessions (MAX_SESSIONS)", sid, r->count);
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if ((s = session_add(r, sid)) == NULL)
 		return NULL;
-	snprintf(s->sid, sizeof(s->sid), "%s", sid);
-	session_reset(s);
 	s->conn = c;
-	uint32_t h = hash(sid);
-	s->hnext = r->table[h];
-	r->table[h] = s;
-	s->next = r->all;
-	if (r->all != NULL)
-		r->all->prev = s;
-	r->all = s;
-	r->count++;
-	atomic_store_explicit(&gw_stats.sessions, r->count, memory_order_relaxed);
-	atomic_fetch_add_explicit(&gw_stats.sessions_total, 1, memory_order_relaxed);
+	list_write(r);
 	pyc_log(PYC_LOG_INFO, "session %s: new", sid);
 	lease(r, s, now);
 	return s;
@@ -846,7 +949,7 @@ void gw_sessions_tick(gw_sessions *r)
 		} else if (s->conn == NULL && s->grace_deadline != 0 && now >= s->grace_deadline) {
 			pyc_log(PYC_LOG_INFO, "session %s: grace period over", s->sid);
 			end_session(r, s);
-		} else if (s->pipe == 0) {
+		} else if (s->pipe == 0 && !s->orphan) {
 			if (s->lease_deadline != 0 && now >= s->lease_deadline && s->conn != NULL) {
 				pyc_log(PYC_LOG_WARN, "session %s: no worker within %d s, closing",
 				    s->sid, (int) (GW_LEASE_WAIT_US / 1000000));

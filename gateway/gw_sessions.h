@@ -55,7 +55,18 @@ pyc_err gw_sessions_create(gw_sessions **out, const pyc_config *cfg,
 /* Connects the registry to the worker pool and the WebSocket side. */
 void gw_sessions_set_io(gw_sessions *r, struct gw_workers *w, struct gw_ws *ws);
 
-/* Frees every session (without telling anyone) and the registry. */
+/* Keeps the ids of the registered sessions in the file at path, one per
+ * line, rewritten whenever a session is added or gone. A gateway that is
+ * killed leaves its sessions there: the next one, started with the same
+ * path, registers each id found (valid, at most MAX_SESSIONS) as a session
+ * whose client is away, without a worker: it ends after
+ * SESSION_GRACE_SECONDS, and the recorder is told (session_ended), unless
+ * a client connects for it first and gets a fresh worker. Without this
+ * their recordings would never be cleaned up. */
+pyc_err gw_sessions_keep_list(gw_sessions *r, const char *path);
+
+/* Frees every session (without telling anyone) and the registry; removes
+ * the session list if no session is left. */
 void gw_sessions_destroy(gw_sessions *r);
 
 /* A connection for sid was established: resumes the session (taking it

@@ -94,6 +94,14 @@ int main(int argc, char **argv)
 		goto out;
 	if (gw_sessions_create(&reg, &cfg, rec) != PYC_OK)
 		goto out;
+	{
+		char list[sizeof(cfg.run_dir) + 32];
+		snprintf(list, sizeof(list), "%s/gateway-sessions", cfg.run_dir);
+		if (pyc_mkdirs(cfg.run_dir) != PYC_OK ||
+		    gw_sessions_keep_list(reg, list) != PYC_OK)
+			pyc_log(PYC_LOG_WARN, "no session list under RUN_DIR=%s: the recordings of "
+			    "sessions cut by a crash will not be cleaned up", cfg.run_dir);
+	}
 	if (gw_ws_create(&ws, &cfg, reg) != PYC_OK)
 		goto out;
 	if (gw_workers_create(&workers, cfg.worker_listen, ws, gw_sessions_worker_ops(), reg) !=

@@ -473,6 +473,29 @@ static void db_integrity(void)
 	sqlite3_close(db);
 }
 
+/* How many of the session's rows have an expiry set (session_ended
+ * reached the recorder, RECORDING_RETENTION_SECONDS > 0). */
+static int db_expiring(const char *sid)
+{
+	char path[512];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	snprintf(path, sizeof(path), "%s/pycoustics.db", S.dir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+			     "SELECT count(*) FROM recordings WHERE session_id = ?1 AND "
+			     "expires_at IS NOT NULL",
+			     -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	int n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 /* A recording of n chunks on t from start to recording_saved, checked
  * frame for frame. */
 static void record_ok(tsess **ts, int nts, tsess *t, int n)
@@ -880,10 +903,11 @@ START_TEST(test_faults_kill_gateway)
 {
 	tsess v1, v2;
 	tsess *all[] = {&v1, &v2};
-	up(NULL, NULL);
+	up("SESSION_GRACE_SECONDS=3", NULL);
 	sess_open(&v1, "victimG3", 54);
 	sess_open(&v2, "victimG4", 55);
 	sess_cmd(&v1, "start_record");
+	sess_cmd(&v2, "start_record");
 	pump_ms(all, 2, 1000);
 	pid_t w1 = worker_wait(v1.sid), w2 = worker_wait(v2.sid);
 	ck_assert_int_eq(kill(S.gw.pid, SIGKILL), 0);
@@ -911,8 +935,24 @@ START_TEST(test_faults_kill_gateway)
 	ck_assert_str_eq(row_str(row, "state"), "complete");
 	check_file(&v1, row);
 	cJSON_Delete(row);
+	cJSON_Delete(final_row(v2.sid, 5000));
 	sys_expect_no_part_files(&S);
 	db_integrity();
+	/* The killed gateway's sessions are the new one's too, clients away:
+	 * v2's client comes back and is served; v1's does not, so v1 ends
+	 * after the grace period and the recorder is told (its rows get
+	 * their expiry), while v2's rows keep none. */
+	ck_assert_int_eq(db_expiring(v1.sid), 0);
+	gw_tc *back = sys_open_init(&S, v2.sid, RATE, 2);
+	while (db_expiring(v1.sid) == 0 && pyc_now_ms() - t1 < 10000) {
+		gw_tc_service(back, 100);
+		gw_tc_discard(back);
+	}
+	ck_assert_int_eq(db_expiring(v1.sid), 1);
+	printf("gateway SIGKILL: the session cut by it ended %lld ms after the new gateway "
+	       "started (grace 3 s)\n", pyc_now_ms() - t1);
+	ck_assert_int_eq(db_expiring(v2.sid), 0);
+	gw_tc_destroy(back);
 	/* the new gateway serves new sessions */
 	tsess n;
 	tsess *one[] = {&n};
@@ -922,6 +962,56 @@ START_TEST(test_faults_kill_gateway)
 	sess_close(&v1);
 	sess_close(&v2);
 	down();
+}
+END_TEST
+
+/* pyc_gateway_sessions from /metrics; -1 if it cannot be read. */
+static int gw_sessions_gauge(void)
+{
+	gw_http_resp r;
+	int n = -1;
+	if (sys_http(&S, "GET", "/metrics", NULL, &r) != 0)
+		return -1;
+	const char *p = r.status == 200 ? strstr(r.body, "\npyc_gateway_sessions ") : NULL;
+	if (p != NULL)
+		n = atoi(p + strlen("\npyc_gateway_sessions "));
+	gw_http_free(&r);
+	return n;
+}
+
+/* The list a killed gateway leaves is read with care: only valid,
+ * distinct ids become sessions; over-long lines, bad ids and an
+ * unterminated last line are skipped. Each ends after the grace period
+ * and the list is then empty; a clean stop removes it. */
+START_TEST(test_faults_gateway_session_list)
+{
+	char path[600], longline[400];
+	up("SESSION_GRACE_SECONDS=2", NULL);
+	kill(S.gw.pid, SIGTERM);
+	ck_assert(pyc_proc_wait(&S.gw, 15000));
+	snprintf(path, sizeof(path), "%s/run/gateway-sessions", S.dir);
+	ck_assert_msg(access(path, F_OK) != 0, "a clean stop left %s", path);
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "listedA1\nbad id!\n\n%s\nlistedB2\nlistedA1\n../../etc\nlistedC3", longline);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert(sys_start_gateway(&S));
+	ck_assert(pyc_wait_for_port(S.http_port, 10000));
+	ck_assert_int_eq(gw_sessions_gauge(), 2); /* listedA1, listedB2 */
+	long long t0 = pyc_now_ms();
+	while (gw_sessions_gauge() != 0 && pyc_now_ms() - t0 < 8000)
+		pyc_sleep_ms(100);
+	ck_assert_int_eq(gw_sessions_gauge(), 0);
+	char buf[64] = "";
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	ck_assert_msg(n == 0, "the list still holds \"%.*s\"", (int) n, buf);
+	down();
+	ck_assert_msg(access(path, F_OK) != 0, "a clean stop left %s", path);
 }
 END_TEST
 
@@ -936,5 +1026,6 @@ int main(void)
 	tcase_add_test(sys_tcase(s, "recorder", t), test_faults_kill_recorder);
 	tcase_add_test(sys_tcase(s, "gateway_term", t), test_faults_term_gateway);
 	tcase_add_test(sys_tcase(s, "gateway_kill", t), test_faults_kill_gateway);
+	tcase_add_test(sys_tcase(s, "gateway_list", t), test_faults_gateway_session_list);
 	return pyc_check_run(s);
 }
