@@ -116,7 +116,8 @@ struct gw_sessions {
 	gw_session *all;
 	int count;
 	char list_path[PYC_CFG_STR_MAX + 32]; /* "": the live ids are kept nowhere */
-	bool list_warned;
+	bool list_dirty, list_warned;
+	int64_t list_written;
 };
 
 int64_t gw_now_us(void)
@@ -207,6 +208,8 @@ static void list_write(gw_sessions *r)
 	char tmp[sizeof(r->list_path) + 8];
 	if (r->list_path[0] == '\0')
 		return;
+	r->list_dirty = false;
+	r->list_written = gw_now_us();
 	snprintf(tmp, sizeof(tmp), "%s.tmp", r->list_path);
 	FILE *f = fopen(tmp, "w");
 	bool ok = f != NULL;
@@ -230,7 +233,7 @@ static void list_write(gw_sessions *r)
 static void session_gone(gw_sessions *r, gw_session *s)
 {
 	session_free(r, s);
-	list_write(r);
+	r->list_dirty = true;
 }
 
 void gw_sessions_destroy(gw_sessions *r)
@@ -241,6 +244,8 @@ void gw_sessions_destroy(gw_sessions *r)
 	 * workers did not confirm the end) stay listed for the next gateway. */
 	if (r->list_path[0] != '\0' && r->all == NULL)
 		unlink(r->list_path);
+	else if (r->list_dirty)
+		list_write(r);
 	while (r->all != NULL) {
 		if (r->all->conn != NULL)
 			gw_conn_session_lost(r->all->conn);
@@ -677,7 +682,7 @@ gw_session *gw_sessions_attach(gw_sessions *r, const char *sid, struct gw_conn *
 	if ((s = session_add(r, sid)) == NULL)
 		return NULL;
 	s->conn = c;
-	list_write(r);
+	r->list_dirty = true;
 	pyc_log(PYC_LOG_INFO, "session %s: new", sid);
 	lease(r, s, now);
 	return s;
@@ -924,6 +929,8 @@ const gw_workers_ops *gw_sessions_worker_ops(void)
 void gw_sessions_tick(gw_sessions *r)
 {
 	int64_t now = gw_now_us();
+	if (r->list_dirty && now - r->list_written >= GW_LIST_PERIOD_US)
+		list_write(r);
 	gw_session *s = r->all;
 	while (s != NULL) {
 		gw_session *next = s->next;

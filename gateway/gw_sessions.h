@@ -36,6 +36,7 @@
 #define GW_LEASE_WAIT_US 10000000     /* how long a session waits for a worker */
 #define GW_PENDING_EVENTS 64          /* events kept for a session in grace */
 #define GW_TICK_US 50000              /* registry timer period */
+#define GW_LIST_PERIOD_US 1000000     /* the session list is rewritten at most this often */
 
 typedef struct gw_sessions gw_sessions;
 typedef struct gw_session gw_session;
@@ -56,8 +57,10 @@ pyc_err gw_sessions_create(gw_sessions **out, const pyc_config *cfg,
 void gw_sessions_set_io(gw_sessions *r, struct gw_workers *w, struct gw_ws *ws);
 
 /* Keeps the ids of the registered sessions in the file at path, one per
- * line, rewritten whenever a session is added or gone. A gateway that is
- * killed leaves its sessions there: the next one, started with the same
+ * line, rewritten when sessions came or went, at most once per
+ * GW_LIST_PERIOD_US (a churn of sessions costs one write a second; a
+ * session younger than that may be missing after a kill). A gateway that
+ * is killed leaves its sessions there: the next one, started with the same
  * path, registers each id found (valid, at most MAX_SESSIONS) as a session
  * whose client is away, without a worker: it ends after
  * SESSION_GRACE_SECONDS, and the recorder is told (session_ended), unless
