@@ -96,6 +96,9 @@ char *gw_metrics_render(size_t *len)
 	counter(&b, "pyc_meters_dropped_total",
 	    "Meter messages replaced by a newer one for a slow client.",
 	    LD(gw_stats.meters_dropped));
+	counter(&b, "pyc_meters_merged_total",
+	    "Audio chunks answered together with later ones by one meter (the worker was behind).",
+	    LD(gw_stats.meters_merged));
 	counter(&b, "pyc_monitor_dropped_total", "Monitor audio frames dropped for a slow client.",
 	    LD(gw_stats.monitor_dropped));
 	counter(&b, "pyc_events_total", "Event messages (ready, recording_saved, error) written.",

@@ -29,6 +29,7 @@ typedef struct gw_metrics {
 	atomic_ulong worker_batches;  /* counter: batch messages sent to workers */
 	atomic_ulong meters;          /* counter: meter messages written to clients */
 	atomic_ulong meters_dropped;  /* counter: meters replaced by a newer one */
+	atomic_ulong meters_merged;   /* counter: chunks answered by a later chunk's meter */
 	atomic_ulong monitor_dropped; /* counter: monitor frames replaced */
 	atomic_ulong events;          /* counter: event messages written */
 	atomic_ulong recorder_bytes;  /* counter: recording bytes served over HTTP */

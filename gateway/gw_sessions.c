@@ -98,6 +98,10 @@ struct gw_session {
 	int oq_head, oq_len;
 	size_t oq_bytes;
 	int fl_n; /* messages sent to the worker and not answered yet */
+	/* Of each of those, oldest first: how many audio chunks it carries
+	 * (a batch's meter answers them all: the others count as merged). */
+	int fl_audio[GW_PIPE_WINDOW];
+	int fl_head;
 	int64_t fl_since; /* last progress while something is in flight */
 	bool paused, dropping;
 	int64_t paused_since;
@@ -170,7 +174,7 @@ static void outq_clear(gw_session *s)
 	}
 	s->oq_head = 0;
 	s->oq_bytes = 0;
-	s->fl_n = 0;
+	s->fl_n = s->fl_head = 0;
 }
 
 static void pending_clear(gw_session *s)
@@ -315,6 +319,19 @@ static int batch_span(const gw_session *s, size_t *plen)
 	return k;
 }
 
+/* How many of the first k queued messages are audio chunks. */
+static int audio_in(const gw_session *s, int k)
+{
+	int n = 0;
+	for (int i = 0; i < k; i++) {
+		pyc_wire_msg m;
+		if (pyc_wire_msg_decode(s->outq[(s->oq_head + i) % GW_OUT_QUEUE], &m) == PYC_OK &&
+		    m.type == PYC_MSG_AUDIO)
+			n++;
+	}
+	return n;
+}
+
 /* Builds the batch of the first k queued messages (payload plen bytes).
  * NULL if memory ran out (the caller sends the head alone). */
 static nng_msg *batch_build(const gw_session *s, int k, size_t plen)
@@ -359,6 +376,7 @@ static void pump(gw_sessions *r, gw_session *s)
 		size_t bytes = 0;
 		for (int i = 0; i < k; i++)
 			bytes += nng_msg_len(s->outq[(s->oq_head + i) % GW_OUT_QUEUE]);
+		int audio = audio_in(s, k);
 		if (gw_workers_send(r->workers, s->pipe, b != NULL ? b : s->outq[s->oq_head]) !=
 		    PYC_OK) {
 			if (b != NULL)
@@ -376,6 +394,7 @@ static void pump(gw_sessions *r, gw_session *s)
 			atomic_fetch_add_explicit(&gw_stats.worker_batches, 1, memory_order_relaxed);
 		if (s->fl_n == 0)
 			s->fl_since = gw_now_us();
+		s->fl_audio[(s->fl_head + s->fl_n) % GW_PIPE_WINDOW] = audio;
 		s->fl_n++;
 	}
 }
@@ -514,7 +533,7 @@ static void lease(gw_sessions *r, gw_session *s, int64_t now)
 	s->waiting = false;
 	s->lease_deadline = 0;
 	s->last_no_worker_note = 0;
-	s->fl_n = 0;
+	s->fl_n = s->fl_head = 0;
 	if (s->wait_init)
 		outq_push_front(s, params_msg(s, PYC_MSG_SESSION_INIT, &s->wait_params));
 	outq_push_front(s, params_msg(s, PYC_MSG_SESSION_OPEN, &s->wait_params));
@@ -779,7 +798,9 @@ void gw_sessions_audio(gw_sessions *r, gw_session *s, const uint8_t *data, size_
 
 /* A meter or an ack: the worker answered the oldest message in flight
  * (a batch as a whole), so its place in the window is free. For a meter,
- * seq is the chunk it was computed after (latency). */
+ * seq is the chunk it was computed after (latency); a meter that answers
+ * a batch of several chunks stands for all of them, and the others are
+ * counted as merged. */
 static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, int64_t now)
 {
 	if (meter && seq > 0 && s->ring[seq % RING].seq == seq) {
@@ -787,7 +808,12 @@ static void completed(gw_sessions *r, gw_session *s, uint64_t seq, bool meter, i
 		s->ring[seq % RING].seq = 0;
 	}
 	if (s->fl_n > 0) {
+		int audio = s->fl_audio[s->fl_head];
+		if (meter && audio > 1)
+			atomic_fetch_add_explicit(&gw_stats.meters_merged, (unsigned long) (audio - 1),
+			    memory_order_relaxed);
 		s->fl_since = now != 0 ? now : gw_now_us();
+		s->fl_head = (s->fl_head + 1) % GW_PIPE_WINDOW;
 		s->fl_n--;
 	} else
 		pyc_log(PYC_LOG_DEBUG, "session %s: completion with nothing in flight", s->sid);

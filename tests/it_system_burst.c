@@ -12,7 +12,9 @@
  * (gain 0 dB, filter off) leave the samples unchanged. A burst leaves many
  * messages queued when a place in the window frees, so the gateway sends
  * them as batches (PYC_MSG_BATCH): the first test checks on /metrics that
- * batches went out while the recording still holds every chunk.
+ * batches went out while the recording still holds every chunk, and that
+ * each chunk's meter was received, merged into a later one (a batch is
+ * answered by one meter) or replaced, as /metrics counts them.
  */
 #include <check.h>
 #include <stdio.h>
@@ -29,11 +31,11 @@ static sys S;
 /* Reads what the client gets until a meter with seq want arrived (older
  * meters may be replaced by newer ones on the way; the newest always
  * arrives) and nsaved recording_saved events, whose filenames go to
- * fname[]. Fails on an error event. */
-static void collect(gw_tc *c, double want, int nsaved, char fname[][160])
+ * fname[]. Fails on an error event. Returns the meters received. */
+static int collect(gw_tc *c, double want, int nsaved, char fname[][160])
 {
 	double seq = 0;
-	int saved = 0;
+	int saved = 0, meters = 0;
 	long long end = pyc_now_ms() + 15000;
 	while ((seq < want || saved < nsaved) && pyc_now_ms() < end) {
 		char type[32] = "";
@@ -47,6 +49,7 @@ static void collect(gw_tc *c, double want, int nsaved, char fname[][160])
 			ck_assert(json_num(m, "seq", &s));
 			ck_assert_msg(s > seq, "meter %.0f after %.0f", s, seq);
 			seq = s;
+			meters++;
 		} else if (strcmp(type, "recording_saved") == 0) {
 			ck_assert_int_lt(saved, nsaved);
 			ck_assert(json_str(m, "filename", fname[saved], 160));
@@ -56,22 +59,22 @@ static void collect(gw_tc *c, double want, int nsaved, char fname[][160])
 	}
 	ck_assert_msg(seq == want, "last meter seq %.0f, want %.0f", seq, want);
 	ck_assert_int_eq(saved, nsaved);
+	return meters;
 }
 
-/* pyc_worker_batches_total from the gateway's /metrics. */
-static double batches_sent(void)
+/* A counter from the gateway's /metrics. */
+static double counter(const char *name)
 {
 	gw_http_resp r;
 	double v = -1;
+	size_t len = strlen(name);
 	ck_assert_int_eq(sys_http(&S, "GET", "/metrics", NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	for (char *line = strtok(r.body, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		static const char name[] = "pyc_worker_batches_total ";
-		if (strncmp(line, name, sizeof(name) - 1) == 0)
-			v = strtod(line + sizeof(name) - 1, NULL);
-	}
+	for (char *line = strtok(r.body, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		if (strncmp(line, name, len) == 0 && line[len] == ' ')
+			v = strtod(line + len + 1, NULL);
 	gw_http_free(&r);
-	ck_assert_msg(v >= 0, "no pyc_worker_batches_total in /metrics");
+	ck_assert_msg(v >= 0, "no %s in /metrics", name);
 	return v;
 }
 
@@ -100,7 +103,9 @@ START_TEST(test_system_burst_all_chunks_recorded)
 	uint32_t seed = 11;
 	int16_t *all = malloc((size_t) n * FRAMES * CH * sizeof(int16_t));
 	ck_assert_ptr_nonnull(all);
-	double batches0 = batches_sent();
+	double batches0 = counter("pyc_worker_batches_total");
+	double merged0 = counter("pyc_meters_merged_total");
+	double dropped0 = counter("pyc_meters_dropped_total");
 	sys_mksid(sid, sizeof(sid), "burst");
 	gw_tc *c = gw_tc_open(S.ws_port, sid, 5000);
 	ck_assert_ptr_nonnull(c);
@@ -114,11 +119,17 @@ START_TEST(test_system_burst_all_chunks_recorded)
 	}
 	ck_assert_int_eq(gw_tc_send_text(c, "{\"action\":\"stop_record\"}"), 0);
 
-	collect(c, n, 1, fname);
+	int meters = collect(c, n, 1, fname);
 	expect_file(fname[0], all, (size_t) n);
-	double batches1 = batches_sent();
+	double batches1 = counter("pyc_worker_batches_total");
 	ck_assert_msg(batches1 > batches0, "no batch sent during the burst (%.0f -> %.0f)",
 	    batches0, batches1);
+	double merged = counter("pyc_meters_merged_total") - merged0;
+	double dropped = counter("pyc_meters_dropped_total") - dropped0;
+	ck_assert_msg(merged > 0, "batches of chunks went out but no meter was merged");
+	ck_assert_msg((double) meters + merged + dropped == (double) n,
+	    "meters received %d + merged %.0f + replaced %.0f != chunks %d", meters, merged, dropped,
+	    n);
 	free(all);
 	gw_tc_destroy(c);
 }
