@@ -85,9 +85,15 @@ typedef enum dw_wstate {
 
 static const char *const wstate_names[] = {"idle", "busy", "closing"};
 
+/* A recording whose rec_stop was sent. The recorder finishes recordings
+ * on several threads, so the answers for two recordings may come in
+ * either order; an answer is kept here until every earlier recording's is
+ * out, so the client gets them in the order of its stop_record commands. */
 typedef struct pending_stop {
 	uint64_t gen;
 	int64_t deadline_ns;
+	bool answered;
+	pyc_rec_result res;
 } pending_stop;
 
 typedef struct worker {
@@ -420,10 +426,10 @@ static void record_stop(worker *w, bool quiet)
 			    "the recorder is not reachable to finish the recording");
 		return;
 	}
-	w->pend[w->npend].gen = w->rec_gen;
-	w->pend[w->npend].deadline_ns =
-	    now_ns() + (int64_t) w->cfg->request_timeout_ms * 1000000LL;
-	w->npend++;
+	pending_stop *p = &w->pend[w->npend++];
+	memset(p, 0, sizeof(*p));
+	p->gen = w->rec_gen;
+	p->deadline_ns = now_ns() + (int64_t) w->cfg->request_timeout_ms * 1000000LL;
 	pyc_log(PYC_LOG_INFO, "session %.8s: recording %llu stopping after %llu frames",
 	    w->sid, (unsigned long long) w->rec_gen, (unsigned long long) w->rec_frames);
 }
@@ -436,20 +442,67 @@ static void record_fail(worker *w, const char *msg)
 	record_stop(w, true);
 }
 
-static int pend_take(worker *w, uint64_t gen)
+/* Tells the client how recording gen ended: recording_saved, or an error
+ * unless its failure was already reported. */
+static void pend_report(worker *w, uint64_t gen, const pyc_rec_result *r)
 {
-	int i;
-	if (w->npend == 0)
-		return -1;
-	for (i = 0; i < w->npend; i++)
+	if (r->status == PYC_OK) {
+		pyc_log(PYC_LOG_INFO, "session %.8s: recording saved: %s (%.3f s)", w->sid,
+		    r->filename, r->duration_s);
+		send_event(w, dw_saved_json(r->id, r->filename, r->duration_s));
+	} else if (w->failed_gen != gen) {
+		send_error(w, "recording_failed", "%s",
+		    r->message[0] ? r->message : pyc_strerror(r->status));
+	}
+}
+
+static void pend_pop(worker *w)
+{
+	memmove(&w->pend[0], &w->pend[1], sizeof(w->pend[0]) * (size_t) (w->npend - 1));
+	w->npend--;
+}
+
+/* Reports, oldest first, the stops that are answered or past their
+ * deadline, up to the first one still waiting. */
+static void pend_release(worker *w, int64_t now)
+{
+	while (w->npend > 0) {
+		pending_stop *p = &w->pend[0];
+		if (p->answered) {
+			pend_report(w, p->gen, &p->res);
+		} else if (now >= p->deadline_ns) {
+			if (w->failed_gen != p->gen)
+				send_error(w, "recording_failed",
+				    "the recorder did not confirm the recording within %d ms",
+				    w->cfg->request_timeout_ms);
+		} else {
+			return;
+		}
+		pend_pop(w);
+	}
+}
+
+/* Keeps the recorder's answer to the rec_stop of recording gen (one not
+ * found by its number goes to the oldest unanswered stop) and reports
+ * what is now in order. */
+static void pend_answer(worker *w, uint64_t gen, const pyc_rec_result *r)
+{
+	int i, first = -1;
+	for (i = 0; i < w->npend; i++) {
+		if (w->pend[i].answered)
+			continue;
+		if (first < 0)
+			first = i;
 		if (w->pend[i].gen == gen)
 			break;
+	}
 	if (i == w->npend)
-		i = 0; /* not ours by seq: take the oldest (replies come in order) */
-	uint64_t g = w->pend[i].gen;
-	memmove(&w->pend[i], &w->pend[i + 1], sizeof(w->pend[0]) * (size_t) (w->npend - i - 1));
-	w->npend--;
-	return (int) (g & 0x7fffffff);
+		i = first;
+	if (i < 0)
+		return;
+	w->pend[i].answered = true;
+	w->pend[i].res = *r;
+	pend_release(w, now_ns());
 }
 
 static void on_rec_msg(worker *w, const pyc_wire_msg *m)
@@ -470,17 +523,7 @@ static void on_rec_msg(worker *w, const pyc_wire_msg *m)
 		return;
 	}
 	if (m->type == PYC_MSG_REC_STOP && (m->flags & PYC_WIRE_F_REPLY)) {
-		uint64_t gen = m->seq;
-		if (pend_take(w, gen) < 0)
-			return;
-		if (r.status == PYC_OK) {
-			pyc_log(PYC_LOG_INFO, "session %.8s: recording saved: %s (%.3f s)",
-			    w->sid, r.filename, r.duration_s);
-			send_event(w, dw_saved_json(r.id, r.filename, r.duration_s));
-		} else if (w->failed_gen != gen) {
-			send_error(w, "recording_failed", "%s",
-			    r.message[0] ? r.message : pyc_strerror(r.status));
-		}
+		pend_answer(w, m->seq, &r);
 		return;
 	}
 	if (m->type == PYC_MSG_REC_ERROR) {
@@ -495,19 +538,6 @@ static void on_rec_msg(worker *w, const pyc_wire_msg *m)
 	}
 	pyc_log(PYC_LOG_WARN, "session %.8s: unexpected %s from the recorder", w->sid,
 	    pyc_msg_type_name(m->type));
-}
-
-static void rec_timeouts(worker *w, int64_t now)
-{
-	while (w->npend > 0 && now >= w->pend[0].deadline_ns) {
-		uint64_t gen = w->pend[0].gen;
-		memmove(&w->pend[0], &w->pend[1], sizeof(w->pend[0]) * (size_t) (w->npend - 1));
-		w->npend--;
-		if (w->failed_gen != gen)
-			send_error(w, "recording_failed",
-			    "the recorder did not confirm the recording within %d ms",
-			    w->cfg->request_timeout_ms);
-	}
 }
 
 /* ---- the session's messages ---- */
@@ -875,14 +905,18 @@ static void check_rec_pipe(worker *w)
 		send_error(w, "recording_failed",
 		    "the recorder went away; what was written is kept");
 	}
-	/* No answer will come for stops already sent. */
+	/* No answer will come for stops not answered yet: in order, the
+	 * answered ones are reported and the others failed. */
 	while (w->npend > 0) {
-		uint64_t gen = w->pend[--w->npend].gen;
-		if (w->failed_gen != gen) {
-			w->failed_gen = gen;
+		pending_stop *p = &w->pend[0];
+		if (p->answered) {
+			pend_report(w, p->gen, &p->res);
+		} else if (w->failed_gen != p->gen) {
+			w->failed_gen = p->gen;
 			send_error(w, "recording_failed",
 			    "the recorder went away before confirming the recording");
 		}
+		pend_pop(w);
 	}
 }
 
@@ -903,7 +937,7 @@ static void finish(worker *w, const char *why, bool send_closed)
 	record_stop(w, false);
 	while (w->npend > 0) {
 		int64_t now = now_ns();
-		rec_timeouts(w, now);
+		pend_release(w, now);
 		if (w->npend == 0)
 			break;
 		int64_t wait_ms = (w->pend[0].deadline_ns - now) / 1000000 + 1;
@@ -1116,7 +1150,7 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 		drain_rec(w);
 
 		int64_t now = now_ns();
-		rec_timeouts(w, now);
+		pend_release(w, now);
 		int timeout_ms = 1000;
 		if (hello_waits) {
 			int t = (int) ((w->started_ns + DW_REC_WAIT_MS * 1000000LL - now) / 1000000) + 1;

@@ -311,6 +311,64 @@ START_TEST(test_dw_record_errors_relayed)
 }
 END_TEST
 
+/* The recorder finishes recordings on several threads: its answers to two
+ * stops may come in either order, and the client still gets them in the
+ * order of its stop_record commands; an answer held behind a stop that is
+ * never answered goes out after that one times out. */
+START_TEST(test_dw_record_saved_in_stop_order)
+{
+	const char *sid = "recTwo";
+	pyc_params init;
+	fmsg stop1, stop2, m;
+	static const char *const extra[] = {"REQUEST_TIMEOUT_MS=1500", NULL};
+
+	start_env(extra, true);
+	uint32_t pipe = open_session(sid, &init, NULL);
+	for (int round = 0; round < 2; round++) {
+		cmd_record(pipe, sid, 1);
+		stream(pipe, sid, (uint64_t) round * 4 + 1, (uint64_t) round * 4 + 2);
+		cmd_record(pipe, sid, 0);
+		cmd_record(pipe, sid, 1);
+		stream(pipe, sid, (uint64_t) round * 4 + 3, (uint64_t) round * 4 + 4);
+		cmd_record(pipe, sid, 0);
+		rec_drop(PYC_MSG_REC_START, 1);
+		rec_drop(PYC_MSG_REC_APPEND, 2);
+		rec_expect(&stop1, PYC_MSG_REC_STOP, 3000);
+		rec_drop(PYC_MSG_REC_START, 1);
+		rec_drop(PYC_MSG_REC_APPEND, 2);
+		rec_expect(&stop2, PYC_MSG_REC_STOP, 3000);
+		rec_reply(&stop2, PYC_OK, 2, "second.wav", 2 * CHUNK);
+		if (round == 0) {
+			/* the second answer waits for the first */
+			long long end = pyc_now_ms() + 200;
+			while (pyc_now_ms() < end) {
+				if (fgw_next(&env.gw, pipe, &m, 50) != 0)
+					continue;
+				ck_assert_msg(m.m.type != PYC_MSG_EVENT, "an event before the first "
+				    "recording was answered: %.*s", (int) m.m.payload_len,
+				    (const char *) m.m.payload);
+				fmsg_free(&m);
+			}
+			rec_reply(&stop1, PYC_OK, 1, "first.wav", 2 * CHUNK);
+			cJSON *o = next_event(pipe, 3000);
+			ck_assert_str_eq(cJSON_GetObjectItem(o, "type")->valuestring, "recording_saved");
+			ck_assert_str_eq(cJSON_GetObjectItem(o, "filename")->valuestring, "first.wav");
+			cJSON_Delete(o);
+		} else {
+			/* the first is never answered: it fails after REQUEST_TIMEOUT_MS,
+			 * then the second's answer goes out */
+			expect_event(pipe, "error", "recording_failed");
+		}
+		cJSON *o = next_event(pipe, 3000);
+		ck_assert_str_eq(cJSON_GetObjectItem(o, "type")->valuestring, "recording_saved");
+		ck_assert_str_eq(cJSON_GetObjectItem(o, "filename")->valuestring, "second.wav");
+		cJSON_Delete(o);
+		fmsg_free(&stop1);
+		fmsg_free(&stop2);
+	}
+}
+END_TEST
+
 START_TEST(test_dw_record_no_recorder)
 {
 	const char *sid = "recNone";
@@ -466,6 +524,7 @@ static Suite *dw_record_suite(void)
 	tcase_set_timeout(tc, 40);
 	tcase_add_test(tc, test_dw_record_exact_chunks_between_start_and_stop);
 	tcase_add_test(tc, test_dw_record_close_finishes_recording);
+	tcase_add_test(tc, test_dw_record_saved_in_stop_order);
 	tcase_add_test(tc, test_dw_record_sigterm_finishes_recording);
 	tcase_add_test(tc, test_dw_record_real_recorder_wav);
 	suite_add_tcase(s, tc);
