@@ -75,6 +75,7 @@ struct gw_conn {
 	outmsg meter, mon;
 	int close_code;
 	char close_reason[64];
+	bool close_handed; /* lws is closing (close frame, then the client's answer) */
 	bool paused;
 };
 
@@ -384,15 +385,19 @@ static void deliver(gw_conn *c, const uint8_t *data, size_t len, bool binary)
 		gw_sessions_text(c->ws->reg, c->s, (const char *) data, len);
 }
 
-static int too_big(gw_conn *c, struct lws *wsi, const char *why)
+/* Closes with 1009 from the writeable callback, like every other close
+ * of ours: lws then sends the close frame and reads (and drops) what the
+ * client still sends until its close answer comes. Failing the connection
+ * from the receive callback instead makes lws 4.1.6 close the socket right
+ * after the close frame; a client still sending then gets a reset, which
+ * can throw away the close frame before it reads it (it sees 1006). Until
+ * then the rest of the message is ignored (on_receive), never stored. */
+static int too_big(gw_conn *c, const char *why)
 {
-	static const char reason[] = "message too big";
 	pyc_log(PYC_LOG_WARN, "session %s: %s, closing with 1009", c->sid, why);
 	gw_metrics_error(GW_E_MESSAGE_TOO_BIG);
-	lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) reason,
-	    sizeof(reason) - 1);
-	c->close_code = 1009;
-	return -1;
+	gw_conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+	return 0;
 }
 
 static int on_receive(gw_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
@@ -411,9 +416,9 @@ static int on_receive(gw_conn *c, struct lws *wsi, const uint8_t *in, size_t len
 		c->rx_len = 0;
 	}
 	if (c->rx_len + len + remaining > max)
-		return too_big(c, wsi, "message over WS_MAX_MESSAGE_BYTES");
+		return too_big(c, "message over WS_MAX_MESSAGE_BYTES");
 	if (remaining == 0 && ++c->rx_frames > GW_WS_MAX_FRAGMENTS)
-		return too_big(c, wsi, "message in too many fragments");
+		return too_big(c, "message in too many fragments");
 	if (final && c->rx_len == 0) {
 		c->rx_active = false;
 		deliver(c, in, len, c->rx_binary);
@@ -474,6 +479,14 @@ static int on_writeable(gw_conn *c, struct lws *wsi)
 	bool binary = false;
 
 	if (c->close_code != 0) {
+		/* Once: lws sends the close frame and waits for the client's
+		 * answer, reading and dropping what comes before it. Asked to
+		 * close again meanwhile (a writeable callback still due), lws
+		 * 4.1.6 drops the connection at once, and a client still sending
+		 * then gets a reset that can lose it the close frame. */
+		if (c->close_handed)
+			return 0;
+		c->close_handed = true;
 		lws_close_reason(wsi, (enum lws_close_status) c->close_code,
 		    (unsigned char *) c->close_reason, strlen(c->close_reason));
 		return -1;
