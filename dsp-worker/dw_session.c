@@ -173,12 +173,16 @@ static void wake(worker *w)
 	(void) r;
 }
 
-/* nng pipe callbacks run on nng threads: count and wake the main loop. */
+/* nng pipe callbacks run on nng threads: count and wake the main loop.
+ * A pipe is counted on ADD_PRE, not ADD_POST: nng 1.5.2 runs REM_POST for
+ * every pipe that had ADD_PRE, also one closed before ADD_POST (a peer
+ * killed while the connection was being set up), so counting ADD_POST
+ * would leave one removal too many and the pipe seen as down for good. */
 static void gw_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	worker *w = arg;
 	(void) p;
-	if (ev == NNG_PIPE_EV_ADD_POST)
+	if (ev == NNG_PIPE_EV_ADD_PRE)
 		atomic_fetch_add(&w->gw_adds, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_add(&w->gw_rems, 1);
@@ -189,7 +193,7 @@ static void rec_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	worker *w = arg;
 	(void) p;
-	if (ev == NNG_PIPE_EV_ADD_POST)
+	if (ev == NNG_PIPE_EV_ADD_PRE)
 		atomic_fetch_add(&w->rec_adds, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_add(&w->rec_rems, 1);
@@ -978,9 +982,9 @@ static int open_sockets(worker *w)
 	/* Messages are bounded by the envelope; allow the largest. */
 	nng_socket_set_size(w->gw, NNG_OPT_RECVMAXSZ, PYC_WIRE_MAX_PAYLOAD + 256);
 	nng_socket_set_size(w->rec, NNG_OPT_RECVMAXSZ, 64 * 1024);
-	if ((rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_ADD_POST, gw_pipe_cb, w)) != 0 ||
+	if ((rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_ADD_PRE, gw_pipe_cb, w)) != 0 ||
 	    (rv = nng_pipe_notify(w->gw, NNG_PIPE_EV_REM_POST, gw_pipe_cb, w)) != 0 ||
-	    (rv = nng_pipe_notify(w->rec, NNG_PIPE_EV_ADD_POST, rec_pipe_cb, w)) != 0 ||
+	    (rv = nng_pipe_notify(w->rec, NNG_PIPE_EV_ADD_PRE, rec_pipe_cb, w)) != 0 ||
 	    (rv = nng_pipe_notify(w->rec, NNG_PIPE_EV_REM_POST, rec_pipe_cb, w)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "pipe notify: %s", nng_strerror(rv));
 		return -1;
