@@ -298,13 +298,14 @@ static void send_error(gw_session *s, const char *code, const char *message)
 
 /* How many messages from the head of the queue go out as one batch: the
  * leading run of batchable ones, at most PYC_BATCH_MAX_ITEMS and
- * PYC_WIRE_MAX_PAYLOAD bytes of items (*plen). 0 or 1: send the head
- * alone. */
-static int batch_span(const gw_session *s, size_t *plen)
+ * PYC_WIRE_MAX_PAYLOAD bytes of items (*plen), of which *audio are audio
+ * chunks. 0 or 1: send the head alone. */
+static int batch_span(const gw_session *s, int max, size_t *plen, int *audio)
 {
 	int k = 0;
 	size_t bytes = 0;
-	while (k < s->oq_len && k < PYC_BATCH_MAX_ITEMS) {
+	*audio = 0;
+	while (k < s->oq_len && k < max) {
 		pyc_wire_msg m;
 		if (pyc_wire_msg_decode(s->outq[(s->oq_head + k) % GW_OUT_QUEUE], &m) != PYC_OK ||
 		    !pyc_batch_type_ok(m.type))
@@ -313,23 +314,11 @@ static int batch_span(const gw_session *s, size_t *plen)
 		if (add > PYC_WIRE_MAX_PAYLOAD - bytes)
 			break;
 		bytes += add;
+		*audio += m.type == PYC_MSG_AUDIO;
 		k++;
 	}
 	*plen = bytes;
 	return k;
-}
-
-/* How many of the first k queued messages are audio chunks. */
-static int audio_in(const gw_session *s, int k)
-{
-	int n = 0;
-	for (int i = 0; i < k; i++) {
-		pyc_wire_msg m;
-		if (pyc_wire_msg_decode(s->outq[(s->oq_head + i) % GW_OUT_QUEUE], &m) == PYC_OK &&
-		    m.type == PYC_MSG_AUDIO)
-			n++;
-	}
-	return n;
 }
 
 /* Builds the batch of the first k queued messages (payload plen bytes).
@@ -368,15 +357,17 @@ static void pump(gw_sessions *r, gw_session *s)
 {
 	while (s->pipe != 0 && s->fl_n < GW_PIPE_WINDOW && s->oq_len > 0) {
 		size_t plen = 0;
-		int k = s->oq_len > 1 ? batch_span(s, &plen) : 1;
+		int audio;
+		int k = batch_span(s, s->oq_len > 1 ? PYC_BATCH_MAX_ITEMS : 1, &plen, &audio);
 		nng_msg *b = k > 1 ? batch_build(s, k, plen) : NULL;
-		if (b == NULL)
+		if (b == NULL && k > 1) /* out of memory: the head alone */
+			k = batch_span(s, 1, &plen, &audio);
+		if (k == 0) /* not batchable (so not audio): alone */
 			k = 1;
 		/* the lengths before sending: a sent message belongs to nng */
 		size_t bytes = 0;
 		for (int i = 0; i < k; i++)
 			bytes += nng_msg_len(s->outq[(s->oq_head + i) % GW_OUT_QUEUE]);
-		int audio = audio_in(s, k);
 		if (gw_workers_send(r->workers, s->pipe, b != NULL ? b : s->outq[s->oq_head]) !=
 		    PYC_OK) {
 			if (b != NULL)
