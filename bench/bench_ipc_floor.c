@@ -2,7 +2,7 @@
  * costs before any DSP or WebSocket work: the floor under the gateway and
  * dsp-worker figures.
  *
- * usage: bench_ipc_floor [peers=100] [seconds=5] [all|unix|pair1|stream]
+ * usage: bench_ipc_floor [peers=100] [seconds=5] [all|unix|pair1|pair1cb|mono|stream]
  *                        [chunk_frames=960]
  *
  * NOTES: a driver (the gateway's place) and PEERS peer processes (the
@@ -16,6 +16,15 @@
  *  pair1   what the system uses: nng pair1, the driver a polyamorous
  *          listener addressing each peer's pipe, each peer dialling and
  *          waiting on NNG_OPT_RECVFD as a worker does, over ipc://.
+ *  pair1cb the same driver; each peer receives with nng_recv_aio and
+ *          answers inside the aio's callback, on nng's thread, instead of
+ *          waiting on NNG_OPT_RECVFD in a thread of its own.
+ *  mono    nng pair1 without the polyamorous mode: the driver keeps one
+ *          socket per peer, each listening on an address of its own, and
+ *          waits on all their NNG_OPT_RECVFDs with epoll. nng 1.5.2's
+ *          polyamorous pair1 moves each message through two more message
+ *          queues (each a hand-off between nng's threads) than the plain
+ *          one; this measures what that costs.
  *  stream  nng's byte-stream API (nng_stream) over ipc://, without nng's
  *          SP protocol layer: a 4-byte length before each message, the
  *          driver receiving in aio callbacks, each peer in nng_aio_wait.
@@ -52,8 +61,10 @@
 static long long period_us = 20000; /* chunk_frames / RATE */
 static int audio_bytes = 3840;      /* chunk_frames * 4 */
 
-typedef enum { T_UNIX, T_PAIR1, T_STREAM } transport;
-static const char *const tname[] = {"unix", "pair1", "stream"};
+typedef enum { T_UNIX, T_PAIR1, T_PAIR1CB, T_MONO, T_STREAM } transport;
+static const char *const tname[] = {"unix", "pair1", "pair1cb", "mono", "stream"};
+/* the transports whose driver is the polyamorous pair1 listener */
+#define POLY(t) ((t) == T_PAIR1 || (t) == T_PAIR1CB)
 
 static long long now_us(void)
 {
@@ -123,6 +134,63 @@ static int peer_pair1(const char *url)
 	}
 }
 
+/* pair1cb: the peer's work happens in the receive callback. */
+static nng_socket cb_sock;
+static nng_aio *cb_aio;
+static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cb_cv = PTHREAD_COND_INITIALIZER;
+static bool cb_done;
+
+static void cb_finish(void)
+{
+	pthread_mutex_lock(&cb_mu);
+	cb_done = true;
+	pthread_cond_signal(&cb_cv);
+	pthread_mutex_unlock(&cb_mu);
+}
+
+static void peer_cb(void *arg)
+{
+	(void) arg;
+	if (nng_aio_result(cb_aio) != 0) {
+		cb_finish();
+		return;
+	}
+	nng_msg *in = nng_aio_get_msg(cb_aio), *out;
+	char meter[METER_BYTES];
+	if (nng_msg_len(in) < 8) {
+		nng_msg_free(in);
+		cb_finish();
+		return;
+	}
+	fill_meter(meter, nng_msg_body(in));
+	nng_msg_free(in);
+	if (nng_msg_alloc(&out, 0) == 0) {
+		if (nng_msg_append(out, meter, sizeof(meter)) != 0 ||
+		    nng_sendmsg(cb_sock, out, NNG_FLAG_NONBLOCK) != 0)
+			nng_msg_free(out);
+	}
+	nng_recv_aio(cb_sock, cb_aio);
+}
+
+static int peer_pair1cb(const char *url)
+{
+	nng_msg *m;
+	if (nng_pair1_open(&cb_sock) != 0 || nng_dial(cb_sock, url, NULL, 0) != 0 ||
+	    nng_aio_alloc(&cb_aio, peer_cb, NULL) != 0)
+		return 1;
+	if (nng_msg_alloc(&m, 0) != 0 || nng_sendmsg(cb_sock, m, 0) != 0) /* hello */
+		return 1;
+	nng_recv_aio(cb_sock, cb_aio);
+	pthread_mutex_lock(&cb_mu);
+	while (!cb_done)
+		pthread_cond_wait(&cb_cv, &cb_mu);
+	pthread_mutex_unlock(&cb_mu);
+	nng_close(cb_sock);
+	nng_aio_free(cb_aio);
+	return 0;
+}
+
 /* Moves len bytes through the stream (one direction), waiting. */
 static int stream_xfer(nng_stream *s, nng_aio *aio, void *buf, size_t len, bool rd)
 {
@@ -190,6 +258,8 @@ typedef struct run {
 	nng_socket sock;
 	nng_pipe *pipes;
 	int rfd;
+	/* mono: one socket per peer, epoll (ep) over their receive fds */
+	nng_socket *socks;
 	/* stream */
 	struct sconn *sc;
 	nng_aio *saio;
@@ -276,7 +346,12 @@ static int start_peers(run *r, const char *self, const char *url)
 				close(sv[0]);
 				_exit(peer_unix(sv[1]));
 			}
-			execl("/proc/self/exe", self, "--peer", tname[r->t], url, (char *) NULL);
+			char own[340];
+			if (r->t == T_MONO)
+				snprintf(own, sizeof(own), "%s-%d", url, i);
+			else
+				snprintf(own, sizeof(own), "%s", url);
+			execl("/proc/self/exe", self, "--peer", tname[r->t], own, (char *) NULL);
 			_exit(127);
 		}
 		r->pids[i] = p;
@@ -294,13 +369,21 @@ static int start_peers(run *r, const char *self, const char *url)
 /* Waits for every peer to connect. */
 static int connect_peers(run *r, nng_stream_listener *l)
 {
-	if (r->t == T_PAIR1) {
+	if (POLY(r->t)) {
 		nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, 30000);
 		for (int i = 0; i < r->n; i++) {
 			nng_msg *m;
 			if (nng_recvmsg(r->sock, &m, 0) != 0)
 				return -1;
 			r->pipes[i] = nng_msg_get_pipe(m);
+			nng_msg_free(m);
+		}
+	} else if (r->t == T_MONO) {
+		for (int i = 0; i < r->n; i++) {
+			nng_msg *m;
+			nng_socket_set_ms(r->socks[i], NNG_OPT_RECVTIMEO, 30000);
+			if (nng_recvmsg(r->socks[i], &m, 0) != 0)
+				return -1;
 			nng_msg_free(m);
 		}
 	} else if (r->t == T_STREAM) {
@@ -336,7 +419,9 @@ static int send_one(run *r, int i, char *audio)
 	switch (r->t) {
 	case T_UNIX:
 		return write(r->fds[i], audio + 4, (size_t) audio_bytes) == audio_bytes ? 0 : -1;
-	case T_PAIR1: {
+	case T_PAIR1:
+	case T_PAIR1CB:
+	case T_MONO: {
 		nng_msg *m;
 		if (nng_msg_alloc(&m, 0) != 0)
 			return -1;
@@ -344,8 +429,9 @@ static int send_one(run *r, int i, char *audio)
 			nng_msg_free(m);
 			return -1;
 		}
-		nng_msg_set_pipe(m, r->pipes[i]);
-		if (nng_sendmsg(r->sock, m, NNG_FLAG_NONBLOCK) != 0) {
+		if (POLY(r->t))
+			nng_msg_set_pipe(m, r->pipes[i]);
+		if (nng_sendmsg(POLY(r->t) ? r->sock : r->socks[i], m, NNG_FLAG_NONBLOCK) != 0) {
 			nng_msg_free(m);
 			return -1;
 		}
@@ -357,12 +443,33 @@ static int send_one(run *r, int i, char *audio)
 	return -1;
 }
 
+/* Takes the answers waiting on an nng socket. */
+static void take_nng(run *r, nng_socket s)
+{
+	nng_msg *m;
+	while (nng_recvmsg(s, &m, NNG_FLAG_NONBLOCK) == 0) {
+		if (nng_msg_len(m) >= 8) {
+			long long t;
+			memcpy(&t, nng_msg_body(m), 8);
+			note_latency(r, t);
+		}
+		nng_msg_free(m);
+	}
+}
+
 /* Waits up to wait_us for answers and takes them. */
 static void take_answers(run *r, long long wait_us)
 {
 	int ms = (int) ((wait_us + 999) / 1000);
 	if (ms < 0)
 		ms = 0;
+	if (r->t == T_MONO) {
+		struct epoll_event ev[64];
+		int k = epoll_wait(r->ep, ev, 64, ms);
+		for (int j = 0; j < k; j++)
+			take_nng(r, r->socks[ev[j].data.u32]);
+		return;
+	}
 	if (r->t == T_UNIX) {
 		struct epoll_event ev[64];
 		int k = epoll_wait(r->ep, ev, 64, ms);
@@ -377,19 +484,11 @@ static void take_answers(run *r, long long wait_us)
 		}
 		return;
 	}
-	struct pollfd pf = {r->t == T_PAIR1 ? r->rfd : r->wake[0], POLLIN, 0};
+	struct pollfd pf = {POLY(r->t) ? r->rfd : r->wake[0], POLLIN, 0};
 	if (poll(&pf, 1, ms) <= 0)
 		return;
-	if (r->t == T_PAIR1) {
-		nng_msg *m;
-		while (nng_recvmsg(r->sock, &m, NNG_FLAG_NONBLOCK) == 0) {
-			if (nng_msg_len(m) >= 8) {
-				long long t;
-				memcpy(&t, nng_msg_body(m), 8);
-				note_latency(r, t);
-			}
-			nng_msg_free(m);
-		}
+	if (POLY(r->t)) {
+		take_nng(r, r->sock);
 		return;
 	}
 	char b[64];
@@ -416,11 +515,12 @@ static void stop_peers(run *r)
 	for (int i = 0; i < r->n; i++) {
 		if (r->t == T_UNIX) {
 			close(r->fds[i]);
-		} else if (r->t == T_PAIR1) {
+		} else if (POLY(r->t) || r->t == T_MONO) {
 			nng_msg *m;
 			if (nng_msg_alloc(&m, 1) == 0) {
-				nng_msg_set_pipe(m, r->pipes[i]);
-				if (nng_sendmsg(r->sock, m, 0) != 0)
+				if (POLY(r->t))
+					nng_msg_set_pipe(m, r->pipes[i]);
+				if (nng_sendmsg(POLY(r->t) ? r->sock : r->socks[i], m, 0) != 0)
 					nng_msg_free(m);
 			}
 		} else if (r->sc[i].s != NULL) {
@@ -451,6 +551,7 @@ static int bench(transport t, int n, int seconds, const char *self, const char *
 	r.fds = calloc((size_t) n, sizeof(*r.fds));
 	r.pipes = calloc((size_t) n, sizeof(*r.pipes));
 	r.sc = calloc((size_t) n, sizeof(*r.sc));
+	r.socks = calloc((size_t) n, sizeof(*r.socks));
 	r.caplat = r.capdone = (size_t) n * (size_t) (seconds + 2) * (size_t) (1000000 / period_us + 1);
 	r.lat = malloc(r.caplat * sizeof(*r.lat));
 	r.done = malloc(r.capdone * sizeof(*r.done));
@@ -458,12 +559,27 @@ static int bench(transport t, int n, int seconds, const char *self, const char *
 	snprintf(url, sizeof(url), "ipc://%s/%s.ipc", dir, tname[t]);
 	nng_stream_listener *l = NULL;
 	int rc = -1;
+	int nsocks = 0;
 	if (r.pids == NULL || r.fds == NULL || r.pipes == NULL || r.sc == NULL || r.lat == NULL ||
-	    r.done == NULL)
+	    r.done == NULL || r.socks == NULL)
 		goto out;
-	if (t == T_UNIX && (r.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+	if ((t == T_UNIX || t == T_MONO) && (r.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		goto out;
-	if (t == T_PAIR1 &&
+	for (; t == T_MONO && nsocks < n; nsocks++) {
+		char own[340];
+		int fd;
+		snprintf(own, sizeof(own), "%s-%d", url, nsocks);
+		if (nng_pair1_open(&r.socks[nsocks]) != 0)
+			goto out;
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t) nsocks};
+		if (nng_listen(r.socks[nsocks], own, NULL, 0) != 0 ||
+		    nng_socket_get_int(r.socks[nsocks], NNG_OPT_RECVFD, &fd) != 0 ||
+		    epoll_ctl(r.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			nsocks++;
+			goto out;
+		}
+	}
+	if (POLY(t) &&
 	    (nng_pair1_open_poly(&r.sock) != 0 ||
 		nng_socket_set_int(r.sock, NNG_OPT_SENDBUF, 8192) != 0 ||
 		nng_socket_set_int(r.sock, NNG_OPT_RECVBUF, 8192) != 0 ||
@@ -532,8 +648,10 @@ static int bench(transport t, int n, int seconds, const char *self, const char *
 stop:
 	stop_peers(&r);
 out:
-	if (t == T_PAIR1)
+	if (POLY(t))
 		nng_close(r.sock);
+	for (int i = 0; i < nsocks; i++)
+		nng_close(r.socks[i]);
 	for (int i = 0; i < n && r.sc != NULL; i++) {
 		if (r.sc[i].aio != NULL)
 			nng_aio_stop(r.sc[i].aio);
@@ -556,6 +674,7 @@ out:
 	free(r.fds);
 	free(r.pipes);
 	free(r.sc);
+	free(r.socks);
 	free(r.lat);
 	free(r.done);
 	pthread_mutex_destroy(&r.mu);
@@ -565,8 +684,10 @@ out:
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--peer") == 0) {
-		if (strcmp(argv[2], "pair1") == 0)
+		if (strcmp(argv[2], "pair1") == 0 || strcmp(argv[2], "mono") == 0)
 			return peer_pair1(argv[3]);
+		if (strcmp(argv[2], "pair1cb") == 0)
+			return peer_pair1cb(argv[3]);
 		if (strcmp(argv[2], "stream") == 0)
 			return peer_stream(argv[3]);
 		return 2;
@@ -576,7 +697,7 @@ int main(int argc, char **argv)
 	int frames = argc > 4 ? atoi(argv[4]) : 960;
 	if (n < 1 || n > 2000 || seconds < 1 || seconds > 600 || frames < 2 || frames > MAX_FRAMES) {
 		fprintf(stderr, "usage: bench_ipc_floor [peers 1..2000] [seconds 1..600] "
-				"[all|unix|pair1|stream] [chunk_frames 2..%d]\n", MAX_FRAMES);
+				"[all|unix|pair1|pair1cb|mono|stream] [chunk_frames 2..%d]\n", MAX_FRAMES);
 		return 2;
 	}
 	audio_bytes = frames * 4;
@@ -594,6 +715,10 @@ int main(int argc, char **argv)
 	char path[400];
 	for (int t = T_UNIX; t <= T_STREAM; t++) {
 		snprintf(path, sizeof(path), "%s/%s.ipc", dir, tname[t]);
+		unlink(path);
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/mono.ipc-%d", dir, i);
 		unlink(path);
 	}
 	rmdir(dir);
