@@ -385,13 +385,9 @@ static void deliver(gw_conn *c, const uint8_t *data, size_t len, bool binary)
 		gw_sessions_text(c->ws->reg, c->s, (const char *) data, len);
 }
 
-/* Closes with 1009 from the writeable callback, like every other close
- * of ours: lws then sends the close frame and reads (and drops) what the
- * client still sends until its close answer comes. Failing the connection
- * from the receive callback instead makes lws 4.1.6 close the socket right
- * after the close frame; a client still sending then gets a reset, which
- * can throw away the close frame before it reads it (it sees 1006). Until
- * then the rest of the message is ignored (on_receive), never stored. */
+/* Closes with 1009 through gw_conn_close, the one path of every close of
+ * ours (on_writeable hands it to lws once). Until the close frame is out
+ * the rest of the message is ignored (on_receive), never stored. */
 static int too_big(gw_conn *c, const char *why)
 {
 	pyc_log(PYC_LOG_WARN, "session %s: %s, closing with 1009", c->sid, why);
