@@ -95,6 +95,7 @@ typedef struct host {
 	int gw_fd;
 	int wake_rd, wake_wr;
 	atomic_int gw_adds;
+	atomic_int gw_live; /* pipes to the gateway: ADD_PRE minus REM_POST */
 	int seen_gw_adds;
 	int64_t next_hello_ns;
 	int64_t backoff_until_ns;
@@ -159,7 +160,11 @@ static void gw_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	host *h = arg;
 	char c = 1;
 	(void) p;
-	if (ev == NNG_PIPE_EV_ADD_POST)
+	if (ev == NNG_PIPE_EV_ADD_PRE)
+		atomic_fetch_add(&h->gw_live, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&h->gw_live, 1);
+	else if (ev == NNG_PIPE_EV_ADD_POST)
 		atomic_fetch_add(&h->gw_adds, 1);
 	ssize_t r = write(h->wake_wr, &c, 1);
 	(void) r;
@@ -171,6 +176,13 @@ static void send_hello(host *h)
 	uint8_t buf[128];
 	pyc_wbuf wb;
 	nng_msg *m;
+	/* Not while no pipe is up, nor once the last one has gone (REM_POST
+	 * comes as nng tears it down): nng 1.5.2's pair1 keeps a message
+	 * handed to a pipe that is closing and never frees it. The gateway's
+	 * exit ends sessions, so the host's counts change and a hello would
+	 * go out just then. Hellos repeat each second: none is missed. */
+	if (atomic_load(&h->gw_live) <= 0)
+		return;
 	memset(&hh, 0, sizeof(hh));
 	snprintf(hh.host_id, sizeof(hh.host_id), "%s", h->cfg->host_id);
 	hh.max_workers = h->state == DW_HOST_RUN ? (uint32_t) h->cfg->pool_max : 0;
@@ -416,7 +428,8 @@ static int open_gateway(host *h)
 	nng_socket_set_ms(h->gw, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(h->gw, NNG_OPT_RECONNMAXT, 1000);
 	nng_socket_set_size(h->gw, NNG_OPT_RECVMAXSZ, 64 * 1024);
-	if ((rv = nng_pipe_notify(h->gw, NNG_PIPE_EV_ADD_POST, gw_pipe_cb, h)) != 0 ||
+	if ((rv = nng_pipe_notify(h->gw, NNG_PIPE_EV_ADD_PRE, gw_pipe_cb, h)) != 0 ||
+	    (rv = nng_pipe_notify(h->gw, NNG_PIPE_EV_ADD_POST, gw_pipe_cb, h)) != 0 ||
 	    (rv = nng_pipe_notify(h->gw, NNG_PIPE_EV_REM_POST, gw_pipe_cb, h)) != 0 ||
 	    (rv = nng_socket_get_int(h->gw, NNG_OPT_RECVFD, &h->gw_fd)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "gateway socket: %s", nng_strerror(rv));

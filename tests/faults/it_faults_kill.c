@@ -346,8 +346,12 @@ static cJSON *health(void)
 static bool health_wait(int hosts, int idle, int ms)
 {
 	long long end = pyc_now_ms() + ms;
+	char last[512] = "no answer";
 	do {
 		cJSON *j = health();
+		char *txt = j != NULL ? cJSON_PrintUnformatted(j) : NULL;
+		snprintf(last, sizeof(last), "%s", txt != NULL ? txt : "no answer");
+		free(txt);
 		cJSON *w = cJSON_GetObjectItem(j, "workers");
 		cJSON *h = cJSON_GetObjectItem(w, "hosts"), *i = cJSON_GetObjectItem(w, "idle");
 		cJSON *rec = cJSON_GetObjectItem(j, "recorder");
@@ -358,6 +362,7 @@ static bool health_wait(int hosts, int idle, int ms)
 			return true;
 		pyc_sleep_ms(100);
 	} while (pyc_now_ms() < end);
+	printf("health after %d ms, wanted %d hosts and %d idle: %s\n", ms, hosts, idle, last);
 	return false;
 }
 
