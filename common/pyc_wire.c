@@ -25,6 +25,7 @@ static const char *const type_names[] = {
 	[PYC_MSG_MONITOR] = "monitor",
 	[PYC_MSG_ACK] = "ack",
 	[PYC_MSG_BATCH] = "batch",
+	[PYC_MSG_GATEWAY_BYE] = "gateway_bye",
 	[PYC_MSG_REC_START] = "rec_start",
 	[PYC_MSG_REC_APPEND] = "rec_append",
 	[PYC_MSG_REC_STOP] = "rec_stop",

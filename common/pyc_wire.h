@@ -75,6 +75,10 @@ typedef enum pyc_msg_type {
 	/* gateway -> worker, on the session's channel */
 	PYC_MSG_BATCH = 14, /* pyc_batch items; seq = number of items */
 
+	/* gateway -> host */
+	PYC_MSG_GATEWAY_BYE = 15, /* empty: the gateway is stopping; no more
+	                             host_hello on this pipe */
+
 	/* worker <-> recorder (stream socket) */
 	PYC_MSG_REC_START = 20,  /* pyc_rec_start; reply: pyc_rec_result */
 	PYC_MSG_REC_APPEND = 21, /* raw int16 LE PCM of the active recording */

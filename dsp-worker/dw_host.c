@@ -52,6 +52,7 @@
 #include "pyc_wire.h"
 
 #define DW_HELLO_INTERVAL_MS 1000
+#define DW_GW_DRAIN_BATCH 64 /* gateway messages read per wake-up */
 #define DW_BACKOFF_MIN_MS 1000
 #define DW_BACKOFF_MAX_MS 16000
 
@@ -95,7 +96,9 @@ typedef struct host {
 	int gw_fd;
 	int wake_rd, wake_wr;
 	atomic_int gw_adds;
-	atomic_int gw_live; /* pipes to the gateway: ADD_PRE minus REM_POST */
+	atomic_int gw_live;     /* pipes to the gateway: ADD_PRE minus REM_POST */
+	atomic_uint gw_pipe;    /* id of the pipe last added (ADD_POST) */
+	uint32_t bye_pipe;      /* the pipe a gateway_bye came on, 0 if none */
 	int seen_gw_adds;
 	int64_t next_hello_ns;
 	int64_t backoff_until_ns;
@@ -159,13 +162,14 @@ static void gw_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	host *h = arg;
 	char c = 1;
-	(void) p;
 	if (ev == NNG_PIPE_EV_ADD_PRE)
 		atomic_fetch_add(&h->gw_live, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_sub(&h->gw_live, 1);
-	else if (ev == NNG_PIPE_EV_ADD_POST)
+	else if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_store(&h->gw_pipe, nng_pipe_id(p));
 		atomic_fetch_add(&h->gw_adds, 1);
+	}
 	ssize_t r = write(h->wake_wr, &c, 1);
 	(void) r;
 }
@@ -176,12 +180,14 @@ static void send_hello(host *h)
 	uint8_t buf[128];
 	pyc_wbuf wb;
 	nng_msg *m;
-	/* Not while no pipe is up, nor once the last one has gone (REM_POST
-	 * comes as nng tears it down): nng 1.5.2's pair1 keeps a message
-	 * handed to a pipe that is closing and never frees it. The gateway's
-	 * exit ends sessions, so the host's counts change and a hello would
-	 * go out just then. Hellos repeat each second: none is missed. */
-	if (atomic_load(&h->gw_live) <= 0)
+	/* Not while no pipe is up, nor on a pipe whose gateway said bye:
+	 * nng 1.5.2's pair1 never frees a message handed to a pipe that is
+	 * being closed (its send aio is closed before the pipe is taken off
+	 * the socket), and a stopping gateway ends its sessions, so the
+	 * host's counts change and a hello would go out just as the gateway
+	 * closes. Hellos repeat each second: none is missed. */
+	if (atomic_load(&h->gw_live) <= 0 ||
+	    (h->bye_pipe != 0 && h->bye_pipe == atomic_load(&h->gw_pipe)))
 		return;
 	memset(&hh, 0, sizeof(hh));
 	snprintf(hh.host_id, sizeof(hh.host_id), "%s", h->cfg->host_id);
@@ -442,6 +448,19 @@ static int open_gateway(host *h)
 	return 0;
 }
 
+/* The gateway's one message to a host: gateway_bye. Anything else is
+ * dropped (the host is a peer of the gateway's, not trusted blindly). */
+static void on_gw_msg(host *h, nng_msg *msg)
+{
+	pyc_wire_msg m;
+	if (pyc_wire_msg_decode(msg, &m) != PYC_OK || m.type != PYC_MSG_GATEWAY_BYE) {
+		pyc_log(PYC_LOG_DEBUG, "unexpected message from the gateway dropped");
+		return;
+	}
+	h->bye_pipe = nng_pipe_id(nng_msg_get_pipe(msg));
+	pyc_log(PYC_LOG_INFO, "the gateway is stopping: no hellos until it is back");
+}
+
 /* One pass of the loop: wait (at most timeout_ms) and handle what came. */
 static int loop_once(host *h, const sigset_t *waitmask, int timeout_ms)
 {
@@ -474,9 +493,11 @@ static int loop_once(host *h, const sigset_t *waitmask, int timeout_ms)
 				;
 		} else if (h->pfd_slot[k] == -2) {
 			nng_msg *m;
-			/* The gateway sends hosts nothing today: drain and ignore. */
-			while (nng_recvmsg(h->gw, &m, NNG_FLAG_NONBLOCK) == 0)
+			for (int i = 0; i < DW_GW_DRAIN_BATCH &&
+			     nng_recvmsg(h->gw, &m, NNG_FLAG_NONBLOCK) == 0; i++) {
+				on_gw_msg(h, m);
 				nng_msg_free(m);
+			}
 		} else {
 			read_notes(h, h->pfd_slot[k]);
 		}

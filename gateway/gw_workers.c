@@ -513,6 +513,18 @@ pyc_err gw_workers_send(gw_workers *w, uint32_t pipe, nng_msg *msg)
 	return PYC_OK;
 }
 
+void gw_workers_bye(gw_workers *w)
+{
+	for (size_t i = 0; i < w->n_hosts; i++) {
+		nng_msg *m;
+		if (w->hosts[i].pipe == 0 ||
+		    pyc_wire_msg_new(&m, PYC_MSG_GATEWAY_BYE, 0, "", 0, NULL, 0) != PYC_OK)
+			continue;
+		if (gw_workers_send(w, w->hosts[i].pipe, m) != PYC_OK)
+			nng_msg_free(m);
+	}
+}
+
 /* ---- setup and shutdown ---- */
 
 pyc_err gw_workers_create(gw_workers **out, const char *url, struct gw_ws *ws,

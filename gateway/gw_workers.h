@@ -82,4 +82,9 @@ void gw_workers_drop(gw_workers *w, uint32_t pipe);
  * GW_PIPE_WINDOW. */
 pyc_err gw_workers_send(gw_workers *w, uint32_t pipe, nng_msg *msg);
 
+/* Tells every connected host that the gateway is stopping (gateway_bye),
+ * so no host hands nng a hello while the gateway closes the pipe (nng
+ * 1.5.2 would never free it). Called once, before the sessions end. */
+void gw_workers_bye(gw_workers *w);
+
 #endif /* GW_WORKERS_H */

@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 	pyc_log(PYC_LOG_INFO, "stopping: ending %d session(s)", gw_sessions_count(reg));
 	gw_http_destroy(http);
 	http = NULL;
+	gw_workers_bye(workers);
 	gw_sessions_end_all(reg);
 	int64_t deadline = gw_now_us() + (int64_t) cfg.request_timeout_ms * 1000 + 500000;
 	while (gw_sessions_count(reg) > 0 && gw_now_us() < deadline)

@@ -157,7 +157,8 @@ START_TEST(test_pyc_wire_type_names)
 	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_AUDIO), "audio");
 	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_HEALTH), "health");
 	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_BATCH), "batch");
-	ck_assert_str_eq(pyc_msg_type_name(15), "unknown");
+	ck_assert_str_eq(pyc_msg_type_name(PYC_MSG_GATEWAY_BYE), "gateway_bye");
+	ck_assert_str_eq(pyc_msg_type_name(16), "unknown");
 	ck_assert_str_eq(pyc_msg_type_name(1000), "unknown");
 	ck_assert(!pyc_msg_type_valid(0));
 	ck_assert(pyc_msg_type_valid(PYC_MSG_SESSION_ENDED));

@@ -162,6 +162,44 @@ START_TEST(test_dw_host_gateway_restart)
 }
 END_TEST
 
+/* A stopping gateway says gateway_bye to the host: no host_hello goes out
+ * on that pipe any more (nng 1.5.2 would never free one handed to the
+ * pipe as the gateway closes it), and the host greets the next gateway. */
+START_TEST(test_dw_host_quiet_after_bye)
+{
+	start_env(2, 4);
+	long long end = pyc_now_ms() + 3000;
+	while (env.gw.host_hellos == 0 && pyc_now_ms() < end)
+		fgw_pump(&env.gw, 20);
+	ck_assert_int_gt(env.gw.host_hellos, 0);
+	/* something that is not a bye changes nothing */
+	ck_assert_int_eq(fgw_send(&env.gw, env.gw.host_pipe, PYC_MSG_ACK, "", 0, NULL, 0), 0);
+	ck_assert_int_eq(fgw_send_raw(&env.gw, env.gw.host_pipe, "junk", 4), 0);
+	int before = env.gw.host_hellos;
+	fgw_pump(&env.gw, 1300);
+	ck_assert_int_gt(env.gw.host_hellos, before);
+
+	ck_assert_int_eq(fgw_send(&env.gw, env.gw.host_pipe, PYC_MSG_GATEWAY_BYE, "", 0, NULL,
+	    0), 0);
+	fgw_pump(&env.gw, 300); /* a hello already on its way may still come */
+	before = env.gw.host_hellos;
+	/* a change of the host's counts would send one at once: take a worker */
+	uint32_t pid = 0;
+	ck_assert_uint_ne(dw_open(&env, "sessQ", NULL, NULL, &pid), 0);
+	fgw_pump(&env.gw, 2500);
+	ck_assert_msg(env.gw.host_hellos == before, "%d host_hello after the bye",
+	    env.gw.host_hellos - before);
+	ck_assert(pyc_proc_alive(&env.host));
+
+	fgw_close(&env.gw);
+	ck_assert_int_eq(fgw_open(&env.gw, env.gw_url), 0);
+	end = pyc_now_ms() + 3000;
+	while (env.gw.host_hellos == 0 && pyc_now_ms() < end)
+		fgw_pump(&env.gw, 20);
+	ck_assert_msg(env.gw.host_hellos > 0, "no host_hello to the next gateway");
+}
+END_TEST
+
 START_TEST(test_dw_host_sigkill_leaves_nothing)
 {
 	int kids[16];
@@ -251,6 +289,7 @@ static Suite *dw_host_suite(void)
 	tc = tcase_create("lifecycle");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_dw_host_quiet_after_bye);
 	tcase_add_test(tc, test_dw_host_sigkill_leaves_nothing);
 	tcase_add_test(tc, test_dw_host_sigterm_exits_zero);
 	tcase_add_test(tc, test_dw_host_health_probe);

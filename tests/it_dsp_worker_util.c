@@ -156,8 +156,10 @@ static int recv_one(fgw *g, fmsg *out, int timeout_ms)
 		return 0;
 	}
 	if (out->m.type == PYC_MSG_HOST_HELLO) {
-		if (pyc_host_hello_get(out->m.payload, out->m.payload_len, &g->host) == PYC_OK)
+		if (pyc_host_hello_get(out->m.payload, out->m.payload_len, &g->host) == PYC_OK) {
 			g->host_hellos++;
+			g->host_pipe = out->pipe;
+		}
 		fmsg_free(out);
 		return 0;
 	}

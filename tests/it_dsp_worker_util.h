@@ -52,6 +52,7 @@ typedef struct fgw {
 	int nworkers;
 	pyc_host_hello host; /* last host_hello */
 	int host_hellos;
+	uint32_t host_pipe; /* the pipe the last host_hello came on */
 	uint32_t ans_pipe[FGW_MAX_WORKERS]; /* highest audio seq answered per pipe */
 	uint64_t ans_seq[FGW_MAX_WORKERS];
 	int nans;
