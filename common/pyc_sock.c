@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "pyc_log.h"
@@ -94,6 +96,41 @@ bool pyc_sock_close_bounded(nng_socket s, int timeout_ms)
 		    timeout_ms);
 	closer_release(c);
 	return done;
+}
+
+int pyc_redial_dial(pyc_redial *r, nng_socket s, const char *url, int after_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->sock = s;
+	r->after_ms = after_ms;
+	if (snprintf(r->url, sizeof(r->url), "%s", url) >= (int) sizeof(r->url))
+		return NNG_EINVAL;
+	return nng_dial(s, r->url, &r->dialer, NNG_FLAG_NONBLOCK);
+}
+
+int pyc_redial_tick(pyc_redial *r, bool up, long long now_ms)
+{
+	if (up) {
+		r->down_since_ms = 0;
+		return -1;
+	}
+	if (r->down_since_ms == 0)
+		r->down_since_ms = now_ms;
+	long long left = r->down_since_ms + r->after_ms - now_ms;
+	if (left > 0)
+		return (int) left;
+	/* A dialer that is still trying loses one attempt in progress; one
+	 * that gave up (see NOTES) is replaced. */
+	nng_dialer_close(r->dialer);
+	int rv = nng_dial(r->sock, r->url, &r->dialer, NNG_FLAG_NONBLOCK);
+	r->restarts++;
+	r->down_since_ms = now_ms;
+	if (rv != 0)
+		pyc_log(PYC_LOG_WARN, "dial %s afresh: %s", r->url, nng_strerror(rv));
+	else
+		pyc_log(PYC_LOG_DEBUG, "no pipe to %s for %d ms: dialling afresh", r->url,
+		    r->after_ms);
+	return r->after_ms;
 }
 
 void pyc_sock_abandon(const void *p)

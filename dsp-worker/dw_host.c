@@ -93,6 +93,7 @@ typedef struct host {
 	int nslots;
 	int n[5]; /* slots per state */
 	nng_socket gw;
+	pyc_redial gw_dial;
 	int gw_fd;
 	int wake_rd, wake_wr;
 	atomic_int gw_adds;
@@ -441,7 +442,7 @@ static int open_gateway(host *h)
 		pyc_log(PYC_LOG_ERROR, "gateway socket: %s", nng_strerror(rv));
 		return -1;
 	}
-	if ((rv = nng_dial(h->gw, h->cfg->gateway_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = pyc_redial_dial(&h->gw_dial, h->gw, h->cfg->gateway_url, PYC_REDIAL_MS)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "dial %s: %s", h->cfg->gateway_url, nng_strerror(rv));
 		return -1;
 	}
@@ -608,7 +609,11 @@ int dw_host_main(const pyc_config *cfg, const char *self_exe)
 			h->next_hello_ns = now + DW_HELLO_INTERVAL_MS * 1000000LL;
 		}
 		update_title(h);
+		int redial_ms = pyc_redial_tick(&h->gw_dial, atomic_load(&h->gw_live) > 0,
+		    now / 1000000);
 		int timeout = (int) ((h->next_hello_ns - now) / 1000000) + 1;
+		if (redial_ms >= 0 && redial_ms < timeout)
+			timeout = redial_ms;
 		if (h->backoff_until_ns > now) {
 			int t = (int) ((h->backoff_until_ns - now) / 1000000) + 1;
 			if (t < timeout)

@@ -105,6 +105,7 @@ typedef struct worker {
 	int rec_fd;
 	int wake_rd, wake_wr;
 	atomic_int gw_adds, gw_rems, rec_adds, rec_rems;
+	pyc_redial gw_dial, rec_dial;
 	int seen_gw_adds, seen_gw_rems, seen_rec_rems;
 	bool gw_up;
 	bool hello_due;      /* the gateway is (re)connected, no hello sent yet */
@@ -994,11 +995,11 @@ static int open_sockets(worker *w)
 		pyc_log(PYC_LOG_ERROR, "receive descriptor: %s", nng_strerror(rv));
 		return -1;
 	}
-	if ((rv = nng_dial(w->gw, c->gateway_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = pyc_redial_dial(&w->gw_dial, w->gw, c->gateway_url, PYC_REDIAL_MS)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "dial %s: %s", c->gateway_url, nng_strerror(rv));
 		return -1;
 	}
-	if ((rv = nng_dial(w->rec, c->recorder_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = pyc_redial_dial(&w->rec_dial, w->rec, c->recorder_url, PYC_REDIAL_MS)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "dial %s: %s", c->recorder_url, nng_strerror(rv));
 		return -1;
 	}
@@ -1166,6 +1167,14 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 			if (t < timeout_ms)
 				timeout_ms = (int) (t < 0 ? 0 : t);
 		}
+		int gw_ms = pyc_redial_tick(&w->gw_dial,
+		    atomic_load(&w->gw_adds) - atomic_load(&w->gw_rems) > 0, now / 1000000);
+		int rec_ms = pyc_redial_tick(&w->rec_dial,
+		    atomic_load(&w->rec_adds) - atomic_load(&w->rec_rems) > 0, now / 1000000);
+		if (gw_ms >= 0 && gw_ms < timeout_ms)
+			timeout_ms = gw_ms;
+		if (rec_ms >= 0 && rec_ms < timeout_ms)
+			timeout_ms = rec_ms;
 
 		struct pollfd pf[4] = {
 		    {w->gw_fd, POLLIN, 0},

@@ -31,6 +31,8 @@
 
 struct gw_recorder {
 	nng_socket sock;
+	pyc_redial dial;    /* the notice thread ticks it */
+	atomic_int pipes;   /* ADD_PRE minus REM_POST */
 	int timeout_ms;
 	atomic_ullong seq;
 
@@ -252,6 +254,17 @@ static int64_t mono_ms(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* nng 1.5.2 sends REM_POST for every pipe that had ADD_PRE. */
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	gw_recorder *r = arg;
+	(void) p;
+	if (ev == NNG_PIPE_EV_ADD_PRE)
+		atomic_fetch_add(&r->pipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&r->pipes, 1);
+}
+
 static void *notice_main(void *arg)
 {
 	gw_recorder *r = arg;
@@ -259,8 +272,25 @@ static void *notice_main(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		while (r->q_len == 0 && !r->stopping)
-			pthread_cond_wait(&r->cv, &r->mu);
+		while (r->q_len == 0 && !r->stopping) {
+			/* between notices: dial afresh if no pipe came up (pyc_sock.h) */
+			pthread_mutex_unlock(&r->mu);
+			int ms = pyc_redial_tick(&r->dial, atomic_load(&r->pipes) > 0, mono_ms());
+			pthread_mutex_lock(&r->mu);
+			if (r->q_len != 0 || r->stopping)
+				break;
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until); /* the clock of r->cv */
+			if (ms < 0)
+				ms = PYC_REDIAL_MS;
+			until.tv_sec += ms / 1000;
+			until.tv_nsec += (long) (ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&r->cv, &r->mu, &until);
+		}
 		if (r->q_len == 0 && r->stopping)
 			break;
 		int timeout = r->timeout_ms;
@@ -295,6 +325,7 @@ static void *notice_main(void *arg)
 			    st.status != PYC_OK ? pyc_strerror(st.status) : "");
 			nng_msg_free(rep);
 		}
+		pyc_redial_tick(&r->dial, atomic_load(&r->pipes) > 0, mono_ms());
 		pthread_mutex_lock(&r->mu);
 		r->in_flight = 0;
 	}
@@ -348,7 +379,9 @@ pyc_err gw_recorder_create(gw_recorder **out, const char *url, int timeout_ms)
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, 1000);
 	nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, PYC_READ_MAX + 64 * 1024);
-	if ((rv = nng_dial(r->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nng_pipe_notify(r->sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, r)) != 0 ||
+	    (rv = nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_cb, r)) != 0 ||
+	    (rv = pyc_redial_dial(&r->dial, r->sock, url, PYC_REDIAL_MS)) != 0) {
 		pyc_log(PYC_LOG_ERROR, "recorder: dial %s: %s", url, nng_strerror(rv));
 		nng_close(r->sock);
 		goto fail;

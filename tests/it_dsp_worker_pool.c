@@ -8,10 +8,13 @@
  * the --health probe. Every wait is bounded.
  */
 #include <check.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,6 +210,55 @@ START_TEST(test_dw_host_quiet_after_bye)
 }
 END_TEST
 
+/* A peer that closes connections during the SP handshake (a gateway
+ * stopping or killed just as they arrive) makes nng 1.5.2's dialers give
+ * up for good (pyc_sock.h): the host and its idle workers must dial
+ * afresh and find the gateway that comes next. */
+START_TEST(test_dw_host_redials_after_handshake_close)
+{
+	start_env(2, 4);
+	fgw_close(&env.gw);
+	/* a plain Unix listener at the gateway's path closes whatever comes */
+	const char *path = env.gw_url + strlen("ipc://");
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *) &a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	int closed = 0;
+	long long end = pyc_now_ms() + 1500;
+	while (pyc_now_ms() < end) {
+		struct pollfd p = {lfd, POLLIN, 0};
+		if (poll(&p, 1, 50) > 0) {
+			int c = accept(lfd, NULL, NULL);
+			if (c >= 0) {
+				close(c);
+				closed++;
+			}
+		}
+	}
+	close(lfd);
+	unlink(path);
+	ck_assert_int_ge(closed, 3); /* the host and both idle workers came */
+
+	ck_assert_int_eq(fgw_open(&env.gw, env.gw_url), 0);
+	long long t0 = pyc_now_ms();
+	end = t0 + 8000;
+	while ((env.gw.host_hellos == 0 || env.gw.nworkers < 2) && pyc_now_ms() < end)
+		fgw_pump(&env.gw, 20);
+	ck_assert_msg(env.gw.host_hellos > 0 && env.gw.nworkers >= 2,
+	    "after %d connections closed in the handshake: %d host_hello, %d worker(s) "
+	    "registered in 8 s", closed, env.gw.host_hellos, env.gw.nworkers);
+	printf("redial: host and workers back %lld ms after the gateway (%d connections "
+	       "closed in the handshake before)\n", pyc_now_ms() - t0, closed);
+}
+END_TEST
+
 START_TEST(test_dw_host_sigkill_leaves_nothing)
 {
 	int kids[16];
@@ -292,6 +344,7 @@ static Suite *dw_host_suite(void)
 	tcase_add_test(tc, test_dw_host_session_title_and_replacement);
 	tcase_add_test(tc, test_dw_host_pool_max);
 	tcase_add_test(tc, test_dw_host_gateway_restart);
+	tcase_add_test(tc, test_dw_host_redials_after_handshake_close);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");
 	tcase_add_checked_fixture(tc, NULL, teardown);

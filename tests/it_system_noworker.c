@@ -10,9 +10,12 @@
  * (checking it exits 0), so each test begins from a lone gateway.
  */
 #include <check.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -65,6 +68,70 @@ START_TEST(test_system_health_degraded_alone)
 	ck_assert_str_eq(status, "degraded");
 	ck_assert_str_eq(rec, "unreachable");
 	ck_assert_int_eq(hosts, 0);
+}
+END_TEST
+
+/* A recorder control address that closes connections during the SP handshake (a
+ * recorder stopping or killed just as the gateway dials) makes nng 1.5.2's
+ * dialer give up for good (pyc_sock.h): the gateway must dial afresh and
+ * find the recorder that starts next. */
+START_TEST(test_system_recorder_after_handshake_close)
+{
+	char status[32], rec[32], path[700];
+	int hosts;
+	snprintf(path, sizeof(path), "%s/run/recorder-ctl.ipc", S.dir);
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *) &a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	/* Whether nng's header write or the close comes first is a race: go
+	 * on until the dialer fell silent (no attempt for 1.5 s, where nng's
+	 * own back-off is at most 1 s) and came back, or for 8 s. */
+	int closed = 0, stalls = 0;
+	bool silent = false;
+	long long last = pyc_now_ms(), end = last + 8000;
+	while (pyc_now_ms() < end) {
+		struct pollfd p = {lfd, POLLIN, 0};
+		if (poll(&p, 1, 50) > 0) {
+			int c = accept(lfd, NULL, NULL);
+			if (c >= 0) {
+				close(c);
+				closed++;
+				last = pyc_now_ms();
+				if (silent)
+					break; /* the dialer came back */
+			}
+		} else if (closed > 0 && !silent && pyc_now_ms() - last > 1500) {
+			silent = true;
+			stalls++;
+		}
+	}
+	close(lfd);
+	unlink(path);
+	ck_assert_int_ge(closed, 1);
+	ck_assert_msg(!silent || pyc_now_ms() < end,
+	    "the gateway's recorder dialer fell silent and stayed so");
+
+	ck_assert(sys_start_recorder(&S));
+	long long t0 = pyc_now_ms();
+	end = t0 + 8000;
+	do {
+		if (health(status, rec, &hosts) > 0 && strcmp(rec, "ok") == 0)
+			break;
+		pyc_sleep_ms(100);
+	} while (pyc_now_ms() < end);
+	ck_assert_msg(strcmp(rec, "ok") == 0, "recorder %s 8 s after it started (%d connections "
+	    "closed in the handshake before)", rec, closed);
+	printf("redial: recorder reachable %lld ms after it started (%d connections closed in "
+	       "the handshake before, the dialer fell silent %d time(s) and came back)\n",
+	    pyc_now_ms() - t0, closed, stalls);
+	ck_assert(sys_stop_one(&S.rec, 5000));
 }
 END_TEST
 
@@ -173,6 +240,7 @@ int main(void)
 	Suite *s = suite_create("system_noworker");
 	TCase *tc = sys_tcase(s, "noworker", 30);
 	tcase_add_test(tc, test_system_health_degraded_alone);
+	tcase_add_test(tc, test_system_recorder_after_handshake_close);
 	tcase_add_test(tc, test_system_no_worker_closes_1013);
 	tcase_add_test(tc, test_system_no_worker_then_served);
 	return sys_run(&S, s);
