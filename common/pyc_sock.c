@@ -28,6 +28,17 @@ typedef struct closer {
 	int refs; /* the thread and the waiter */
 } closer;
 
+void pyc_deadline(struct timespec *ts, clockid_t clock, int ms)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 static void closer_release(closer *c)
 {
 	pthread_mutex_lock(&c->mtx);
@@ -78,13 +89,7 @@ bool pyc_sock_close_bounded(nng_socket s, int timeout_ms)
 		return true;
 	}
 	pthread_detach(t);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	pyc_deadline(&until, CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&c->mtx);
 	while (!c->done)
 		if (pthread_cond_timedwait(&c->cv, &c->mtx, &until) == ETIMEDOUT)

@@ -1,4 +1,5 @@
-/* pyc_sock.h - nng socket helpers shared by the services.
+/* pyc_sock.h - nng socket helpers shared by the services, and the
+ * deadline of their bounded waits.
  *
  * NOTES: nng 1.5.2 (Debian 12) can hang in nng_close when a socket is
  * closed while pipes are going away (nanomsg/nng#1543, fixed after 1.5.2).
@@ -19,8 +20,13 @@
 #define PYC_SOCK_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <nng/nng.h>
+
+/* *ts = now on clock plus ms, for pthread_cond_timedwait on a condition
+ * variable that uses that clock. */
+void pyc_deadline(struct timespec *ts, clockid_t clock, int ms);
 
 /* Closes s, waiting at most timeout_ms. Returns true if the close
  * finished; false if it is still running on its thread (then the caller
@@ -33,6 +39,10 @@ bool pyc_sock_close_bounded(nng_socket s, int timeout_ms);
 void pyc_sock_abandon(const void *p);
 
 #define PYC_REDIAL_MS 2000 /* no pipe for this long: dial afresh */
+/* nng 1.5.2 also leaks a pipe still being set up when its socket closes
+ * (with its dialer): a service about to close gives a dial that is
+ * reaching its peer this long to finish. */
+#define PYC_SETTLE_MS 200
 
 typedef struct pyc_redial {
 	nng_socket sock;

@@ -632,9 +632,9 @@ int dw_host_main(const pyc_config *cfg, const char *self_exe)
 	shutdown_pool(h, &waitmask);
 	pyc_log(PYC_LOG_INFO, "host stopped");
 out:
-	/* nng 1.5.2 leaks a pipe still being set up when its socket closes:
-	 * a dial reaching the gateway gets up to 200 ms to finish */
-	for (int i = 0; h->gw_dial.url[0] != '\0' && i < 20 && atomic_load(&h->gw_live) <= 0; i++)
+	/* PYC_SETTLE_MS (pyc_sock.h) */
+	for (int i = 0; h->gw_dial.url[0] != '\0' && i < PYC_SETTLE_MS / 10 &&
+	     atomic_load(&h->gw_live) <= 0; i++)
 		usleep(10000);
 	pyc_sock_close_bounded(h->gw, 1000);
 	if (h->wake_rd >= 0)

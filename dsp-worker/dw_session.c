@@ -72,7 +72,6 @@
 #define DW_TOO_FAST_INTERVAL_MS 1000
 #define DW_GW_SENDBUF 256
 #define DW_REC_SENDBUF 4096
-#define DW_SETTLE_MS 200 /* at exit: a pipe being set up may finish first */
 #define DW_MAX_PENDING 16
 #define DW_DRAIN_BATCH 64
 #define DW_LINGER_MS 50
@@ -1213,10 +1212,8 @@ int dw_session_main(const pyc_config *cfg, int host_fd, pid_t host_pid)
 		    (unsigned long long) w->dropped_chunks, (unsigned long long) w->lost_chunks,
 		    (unsigned long long) w->send_drops, (unsigned long long) w->bad_msgs);
 out:
-	/* nng 1.5.2 leaks a pipe that is still being set up when its socket
-	 * closes (with its dialer): a dial that is reaching its peer gets up
-	 * to DW_SETTLE_MS to finish (a worker told to stop as it starts) */
-	for (int i = 0; w->gw_dial.url[0] != '\0' && i < DW_SETTLE_MS / 10; i++) {
+	/* PYC_SETTLE_MS (pyc_sock.h): a worker told to stop as it starts */
+	for (int i = 0; w->gw_dial.url[0] != '\0' && i < PYC_SETTLE_MS / 10; i++) {
 		if (atomic_load(&w->gw_adds) - atomic_load(&w->gw_rems) > 0 &&
 		    atomic_load(&w->rec_adds) - atomic_load(&w->rec_rems) > 0)
 			break;

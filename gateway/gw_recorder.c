@@ -280,15 +280,7 @@ static void *notice_main(void *arg)
 			if (r->q_len != 0 || r->stopping)
 				break;
 			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until); /* the clock of r->cv */
-			if (ms < 0)
-				ms = PYC_REDIAL_MS;
-			until.tv_sec += ms / 1000;
-			until.tv_nsec += (long) (ms % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
+			pyc_deadline(&until, CLOCK_REALTIME, ms < 0 ? PYC_REDIAL_MS : ms); /* r->cv's clock */
 			pthread_cond_timedwait(&r->cv, &r->mu, &until);
 		}
 		if (r->q_len == 0 && r->stopping)

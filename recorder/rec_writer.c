@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "pyc_log.h"
+#include "pyc_sock.h"
 #include "rec_json.h"
 #include "rec_wav.h"
 
@@ -101,23 +102,12 @@ rec_waiter *rec_waiter_new(void)
 	return w;
 }
 
-static void deadline(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 bool rec_waiter_wait(rec_waiter *w, int timeout_ms)
 {
 	struct timespec ts;
 	int done;
 
-	deadline(&ts, timeout_ms);
+	pyc_deadline(&ts, CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&w->m);
 	while (!w->done && pthread_cond_timedwait(&w->c, &w->m, &ts) != ETIMEDOUT)
 		;
@@ -398,7 +388,7 @@ static void *writer_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&t->mtx);
 		if (t->head == NULL && !t->stopping) {
-			deadline(&ts, TICK_MS);
+			pyc_deadline(&ts, CLOCK_MONOTONIC, TICK_MS);
 			pthread_cond_timedwait(&t->cv, &t->mtx, &ts);
 		}
 		j = t->head;

@@ -11,13 +11,9 @@
  * and waits for the pipe. Every wait is bounded.
  */
 #include <check.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -38,34 +34,14 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		atomic_fetch_sub(&pipes, 1);
 }
 
-static int unix_listener(const char *path)
-{
-	struct sockaddr_un a;
-	memset(&a, 0, sizeof(a));
-	a.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
-	return fd;
-}
-
 /* Accepts one connection within ms while ticking r; closes it at once. */
 static bool accept_one(int lfd, pyc_redial *r, int ms)
 {
 	long long end = pyc_now_ms() + ms;
 	while (pyc_now_ms() < end) {
 		int t = pyc_redial_tick(r, atomic_load(&pipes) > 0, pyc_now_ms());
-		struct pollfd p = {lfd, POLLIN, 0};
-		if (poll(&p, 1, t < 0 || t > 50 ? 50 : t) > 0) {
-			int c = accept(lfd, NULL, NULL);
-			if (c >= 0) {
-				close(c);
-				return true;
-			}
-		}
+		if (pyc_unix_accept_close(lfd, t < 0 || t > 50 ? 50 : t))
+			return true;
 	}
 	return false;
 }
@@ -76,7 +52,8 @@ START_TEST(test_redial_after_close_in_handshake)
 	char path[600], url[620];
 	snprintf(path, sizeof(path), "%s/peer.ipc", dir);
 	snprintf(url, sizeof(url), "ipc://%s", path);
-	int lfd = unix_listener(path);
+	int lfd = pyc_unix_listen(path);
+	ck_assert_int_ge(lfd, 0);
 
 	nng_socket s;
 	ck_assert_int_eq(nng_pair1_open(&s), 0);
@@ -145,9 +122,5 @@ int main(void)
 	tcase_add_test(tc, test_redial_tick_timing);
 	tcase_add_test(tc, test_redial_after_close_in_handshake);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pyc_check_run(s);
 }

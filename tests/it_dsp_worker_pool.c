@@ -8,13 +8,10 @@
  * the --health probe. Every wait is bounded.
  */
 #include <check.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,28 +217,12 @@ START_TEST(test_dw_host_redials_after_handshake_close)
 	fgw_close(&env.gw);
 	/* a plain Unix listener at the gateway's path closes whatever comes */
 	const char *path = env.gw_url + strlen("ipc://");
-	struct sockaddr_un a;
-	memset(&a, 0, sizeof(a));
-	a.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int lfd = pyc_unix_listen(path);
 	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *) &a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(lfd, 16), 0);
 	int closed = 0;
 	long long end = pyc_now_ms() + 1500;
-	while (pyc_now_ms() < end) {
-		struct pollfd p = {lfd, POLLIN, 0};
-		if (poll(&p, 1, 50) > 0) {
-			int c = accept(lfd, NULL, NULL);
-			if (c >= 0) {
-				close(c);
-				closed++;
-			}
-		}
-	}
+	while (pyc_now_ms() < end)
+		closed += pyc_unix_accept_close(lfd, 50);
 	close(lfd);
 	unlink(path);
 	ck_assert_int_ge(closed, 3); /* the host and both idle workers came */

@@ -10,12 +10,9 @@
  * (checking it exits 0), so each test begins from a lone gateway.
  */
 #include <check.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -80,16 +77,8 @@ START_TEST(test_system_recorder_after_handshake_close)
 	char status[32], rec[32], path[700];
 	int hosts;
 	snprintf(path, sizeof(path), "%s/run/recorder-ctl.ipc", S.dir);
-	struct sockaddr_un a;
-	memset(&a, 0, sizeof(a));
-	a.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int lfd = pyc_unix_listen(path);
 	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *) &a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(lfd, 16), 0);
 	/* Whether nng's header write or the close comes first is a race: go
 	 * on until the dialer fell silent (no attempt for 1.5 s, where nng's
 	 * own back-off is at most 1 s) and came back, or for 8 s. */
@@ -97,16 +86,11 @@ START_TEST(test_system_recorder_after_handshake_close)
 	bool silent = false;
 	long long last = pyc_now_ms(), end = last + 8000;
 	while (pyc_now_ms() < end) {
-		struct pollfd p = {lfd, POLLIN, 0};
-		if (poll(&p, 1, 50) > 0) {
-			int c = accept(lfd, NULL, NULL);
-			if (c >= 0) {
-				close(c);
-				closed++;
-				last = pyc_now_ms();
-				if (silent)
-					break; /* the dialer came back */
-			}
+		if (pyc_unix_accept_close(lfd, 50)) {
+			closed++;
+			last = pyc_now_ms();
+			if (silent)
+				break; /* the dialer came back */
 		} else if (closed > 0 && !silent && pyc_now_ms() - last > 1500) {
 			silent = true;
 			stalls++;

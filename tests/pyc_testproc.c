@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,6 +155,37 @@ void pyc_tmpdir_remove(const char *dir)
 {
 	if (dir != NULL && strncmp(dir, "/tmp/pycoustics-test-", 21) == 0)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int pyc_unix_listen(const char *path)
+{
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -1;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 || listen(fd, 16) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int pyc_unix_accept_close(int lfd, int wait_ms)
+{
+	struct pollfd p = {lfd, POLLIN, 0};
+	if (poll(&p, 1, wait_ms) <= 0)
+		return 0;
+	int c = accept(lfd, NULL, NULL);
+	if (c < 0)
+		return 0;
+	close(c);
+	return 1;
 }
 
 int pyc_free_port(void)

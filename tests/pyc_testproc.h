@@ -46,6 +46,15 @@ void pyc_tmpdir_remove(const char *dir);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int pyc_free_port(void);
 
+/* A plain Unix stream listener at path (a stale file there is removed
+ * first); the descriptor, or -1. */
+int pyc_unix_listen(const char *path);
+
+/* Waits up to wait_ms for a connection on lfd, accepts it and closes it
+ * at once (a peer that goes away during nng's SP handshake); 1 if one was
+ * closed, else 0. */
+int pyc_unix_accept_close(int lfd, int wait_ms);
+
 /* Polls until path exists (or timeout_ms passes); true if it does. */
 bool pyc_wait_for_path(const char *path, int timeout_ms);
 
