@@ -45,10 +45,7 @@ struct pyc_link {
 	pthread_cond_t cv;
 
 	/* receive side: the read callback only, rx_state and paused under mtx */
-	uint8_t *rbuf;
-	size_t rhead, rlen;
-	nng_msg *big; /* a message larger than rbuf, read into its body */
-	size_t big_len, big_have;
+	pyc_link_reader *rd;
 	rx_state rx_state;
 	bool paused;
 
@@ -178,82 +175,138 @@ void pyc_link_close(pyc_link *l)
 	start_close(l, PYC_ECLOSED);
 }
 
-static void arm_rx(pyc_link *l)
+/* ---- the reader: bytes in, whole messages out ---- */
+
+struct pyc_link_reader {
+	size_t max_msg, cap;
+	uint8_t *rbuf;
+	size_t rhead, rlen;
+	nng_msg *big; /* a message larger than rbuf, read into its body */
+	size_t big_len, big_have;
+};
+
+pyc_err pyc_link_reader_create(pyc_link_reader **out, size_t max_msg, size_t cap)
 {
-	nng_iov iov;
-	if (l->big != NULL) {
-		iov.iov_buf = (uint8_t *) nng_msg_body(l->big) + l->big_have;
-		iov.iov_len = l->big_len - l->big_have;
-	} else {
-		if (l->rhead > 0 && l->rhead + l->rlen > PYC_LINK_RBUF / 2) {
-			memmove(l->rbuf, l->rbuf + l->rhead, l->rlen);
-			l->rhead = 0;
-		}
-		iov.iov_buf = l->rbuf + l->rhead + l->rlen;
-		iov.iov_len = PYC_LINK_RBUF - l->rhead - l->rlen;
+	pyc_link_reader *r = calloc(1, sizeof(*r));
+	if (cap < 8)
+		cap = 8;
+	if (r == NULL || (r->rbuf = malloc(cap)) == NULL) {
+		free(r);
+		return PYC_ENOMEM;
 	}
-	nng_aio_set_iov(l->rx, 1, &iov);
-	nng_stream_recv(l->s, l->rx);
+	r->max_msg = max_msg;
+	r->cap = cap;
+	*out = r;
+	return PYC_OK;
 }
 
-static void deliver(pyc_link *l, const uint8_t *data, size_t n, bool *failed)
+void pyc_link_reader_destroy(pyc_link_reader *r)
 {
-	nng_msg *m;
-	if (*failed)
+	if (r == NULL)
 		return;
-	if (nng_msg_alloc(&m, n) != 0) {
-		*failed = true;
+	nng_msg_free(r->big);
+	free(r->rbuf);
+	free(r);
+}
+
+void pyc_link_reader_space(pyc_link_reader *r, void **buf, size_t *len)
+{
+	if (r->big != NULL) {
+		*buf = (uint8_t *) nng_msg_body(r->big) + r->big_have;
+		*len = r->big_len - r->big_have;
 		return;
 	}
-	memcpy(nng_msg_body(m), data, n);
-	l->ops->msg(l->arg, l, m);
+	if (r->rhead > 0 && r->rhead + r->rlen > r->cap / 2) {
+		memmove(r->rbuf, r->rbuf + r->rhead, r->rlen);
+		r->rhead = 0;
+	}
+	*buf = r->rbuf + r->rhead + r->rlen;
+	*len = r->cap - r->rhead - r->rlen;
 }
 
 typedef struct deliver_ctx {
-	pyc_link *l;
+	void (*fn)(void *arg, nng_msg *m);
+	void *arg;
 	bool failed;
 } deliver_ctx;
 
 static void deliver_fn(void *arg, const uint8_t *data, size_t size)
 {
 	deliver_ctx *c = arg;
-	deliver(c->l, data, size, &c->failed);
+	nng_msg *m;
+	if (c->failed)
+		return;
+	if (nng_msg_alloc(&m, size) != 0) {
+		c->failed = true;
+		return;
+	}
+	memcpy(nng_msg_body(m), data, size);
+	c->fn(c->arg, m);
 }
 
-/* Hands out every whole message of rbuf; starts a big one when the next
- * does not fit. Returns PYC_OK, or the error that ends the link. */
-static pyc_err parse(pyc_link *l, bool *any)
+pyc_err pyc_link_reader_got(pyc_link_reader *r, size_t n,
+    void (*fn)(void *arg, nng_msg *m), void *arg, size_t *delivered)
 {
-	deliver_ctx c = {l, false};
+	deliver_ctx c = {fn, arg, false};
 	size_t used;
-	pyc_err rv = pyc_link_frames(l->rbuf + l->rhead, l->rlen, l->max_msg, &used,
-	    deliver_fn, &c);
-	*any = used > 0;
-	l->rhead += used;
-	l->rlen -= used;
-	if (l->rlen == 0)
-		l->rhead = 0;
+	pyc_err rv;
+
+	*delivered = 0;
+	if (r->big != NULL) {
+		r->big_have += n;
+		if (r->big_have == r->big_len) {
+			nng_msg *m = r->big;
+			r->big = NULL;
+			fn(arg, m);
+			*delivered = 1;
+		}
+		return PYC_OK;
+	}
+	r->rlen += n;
+	rv = pyc_link_frames(r->rbuf + r->rhead, r->rlen, r->max_msg, &used, deliver_fn, &c);
+	*delivered = used > 0;
+	r->rhead += used;
+	r->rlen -= used;
+	if (r->rlen == 0)
+		r->rhead = 0;
 	if (c.failed)
 		return PYC_ENOMEM;
-	if (rv != PYC_OK) {
-		pyc_log(PYC_LOG_WARN, "link %u: message length %u out of 1..%zu: closing",
-		    l->id, get_le32(l->rbuf + l->rhead), l->max_msg);
+	if (rv != PYC_OK)
 		return rv;
-	}
-	if (l->rlen >= 4) {
-		uint32_t n = get_le32(l->rbuf + l->rhead);
-		if (4 + (size_t) n > PYC_LINK_RBUF) {
-			if (nng_msg_alloc(&l->big, n) != 0) {
-				l->big = NULL;
+	if (r->rlen >= 4) {
+		uint32_t len = get_le32(r->rbuf + r->rhead);
+		if (4 + (size_t) len > r->cap) {
+			if (nng_msg_alloc(&r->big, len) != 0) {
+				r->big = NULL;
 				return PYC_ENOMEM;
 			}
-			l->big_len = n;
-			l->big_have = l->rlen - 4;
-			memcpy(nng_msg_body(l->big), l->rbuf + l->rhead + 4, l->big_have);
-			l->rhead = l->rlen = 0;
+			r->big_len = len;
+			r->big_have = r->rlen - 4;
+			memcpy(nng_msg_body(r->big), r->rbuf + r->rhead + 4, r->big_have);
+			r->rhead = r->rlen = 0;
 		}
 	}
 	return PYC_OK;
+}
+
+/* ---- receiving ---- */
+
+static void arm_rx(pyc_link *l)
+{
+	nng_iov iov;
+	void *buf;
+	size_t len;
+	pyc_link_reader_space(l->rd, &buf, &len);
+	iov.iov_buf = buf;
+	iov.iov_len = len;
+	nng_aio_set_iov(l->rx, 1, &iov);
+	nng_stream_recv(l->s, l->rx);
+}
+
+static void to_owner(void *arg, nng_msg *m)
+{
+	pyc_link *l = arg;
+	l->ops->msg(l->arg, l, m);
 }
 
 static void rx_cb(void *arg)
@@ -275,19 +328,12 @@ static void rx_cb(void *arg)
 		report_down(l);
 		return;
 	}
-	size_t n = nng_aio_count(l->rx);
-	if (l->big != NULL) {
-		l->big_have += n;
-		if (l->big_have == l->big_len) {
-			nng_msg *m = l->big;
-			l->big = NULL;
-			l->ops->msg(l->arg, l, m);
-			any = true;
-		}
-	} else {
-		l->rlen += n;
-		err = parse(l, &any);
-	}
+	size_t got;
+	err = pyc_link_reader_got(l->rd, nng_aio_count(l->rx), to_owner, l, &got);
+	if (err == PYC_EPROTO)
+		pyc_log(PYC_LOG_WARN, "link %u: a message length out of 1..%zu: closing", l->id,
+		    l->max_msg);
+	any = got > 0;
 	if (any && l->ops->flush != NULL)
 		l->ops->flush(l->arg, l);
 	if (err != PYC_OK) {
@@ -487,12 +533,12 @@ static pyc_err link_new(pyc_link **out, nng_stream *s, size_t max_msg,
 	do
 		l->id = (uint32_t) atomic_fetch_add(&next_id, 1);
 	while (l->id == 0);
-	if ((l->rbuf = malloc(PYC_LINK_RBUF)) == NULL ||
+	if (pyc_link_reader_create(&l->rd, max_msg, PYC_LINK_RBUF) != PYC_OK ||
 	    (l->q = malloc(PYC_LINK_SENDQ_MSGS * sizeof(nng_msg *))) == NULL ||
 	    nng_aio_alloc(&l->rx, rx_cb, l) != 0 || nng_aio_alloc(&l->tx, tx_cb, l) != 0) {
 		nng_aio_free(l->rx);
 		free(l->q);
-		free(l->rbuf);
+		pyc_link_reader_destroy(l->rd);
 		free(l);
 		return PYC_ENOMEM;
 	}
@@ -527,14 +573,13 @@ void pyc_link_destroy(pyc_link *l)
 		l->qh = (l->qh + 1) % PYC_LINK_SENDQ_MSGS;
 		l->qn--;
 	}
-	nng_msg_free(l->big);
+	pyc_link_reader_destroy(l->rd);
 	nng_aio_free(l->rx);
 	nng_aio_free(l->tx);
 	nng_stream_free(l->s);
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mtx);
 	free(l->q);
-	free(l->rbuf);
 	free(l);
 }
 

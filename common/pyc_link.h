@@ -170,7 +170,26 @@ bool pyc_link_inbox_wait(pyc_link_inbox *ib, pyc_link_event *ev, int timeout_ms)
  * (destroyed) first. Accepts NULL. */
 void pyc_link_inbox_destroy(pyc_link_inbox *ib);
 
-/* ---- framing, for the fuzz target and tests ---- */
+/* ---- framing: what a link's read side does, for the fuzz target ---- */
+
+typedef struct pyc_link_reader pyc_link_reader;
+
+/* A reader of messages of at most max_msg bytes with a read buffer of cap
+ * bytes (a link's is PYC_LINK_RBUF; larger messages are read into their
+ * own buffer). Freed with _destroy (accepts NULL). */
+pyc_err pyc_link_reader_create(pyc_link_reader **out, size_t max_msg, size_t cap);
+void pyc_link_reader_destroy(pyc_link_reader *r);
+
+/* Where the next read goes (never empty while the reader is usable). */
+void pyc_link_reader_space(pyc_link_reader *r, void **buf, size_t *len);
+
+/* n bytes were read into that space: each whole message goes to fn
+ * (which owns it), in order; *delivered is non-zero if any did. PYC_OK,
+ * or PYC_EPROTO at a length of 0 or over max_msg, PYC_ENOMEM: the reader
+ * is then done. */
+pyc_err pyc_link_reader_got(pyc_link_reader *r, size_t n,
+    void (*fn)(void *arg, nng_msg *m), void *arg, size_t *delivered);
+
 
 /* Splits buf[0..len) as a link reads it: calls fn for each whole message
  * (data, size) and returns PYC_OK with *used the bytes consumed (a

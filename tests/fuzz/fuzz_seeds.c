@@ -546,6 +546,60 @@ static void wav_repair(void)
 #undef U16
 }
 
+/* ---- link: two bytes of set-up (buffer, read size), then the stream ---- */
+
+static size_t link_frame(uint8_t *out, uint32_t len, const uint8_t *body, size_t have)
+{
+	out[0] = (uint8_t) len;
+	out[1] = (uint8_t) (len >> 8);
+	out[2] = (uint8_t) (len >> 16);
+	out[3] = (uint8_t) (len >> 24);
+	memcpy(out + 4, body, have);
+	return 4 + have;
+}
+
+static void link_seeds(void)
+{
+	uint8_t out[4096], body[800];
+	size_t n;
+	pyc_wbuf w;
+	uint8_t pl[64];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t) (i * 13u);
+	/* three envelopes, as the audio path carries them, read 7 bytes at a time */
+	out[0] = 40;
+	out[1] = 6;
+	n = 2;
+	pyc_wbuf_init(&w, pl, sizeof(pl));
+	pyc_wbuf_u32(&w, 1234);
+	for (int k = 0; k < 3; k++) {
+		uint8_t env[256];
+		size_t el = envelope(env, sizeof(env), PYC_MSG_AUDIO, 0, SID, (uint64_t) k + 1, &w);
+		n += link_frame(out + n, (uint32_t) el, env, el);
+	}
+	put("link", "three_envelopes", out, n);
+	/* a message larger than the read buffer, read 1 byte at a time */
+	out[0] = 0;
+	out[1] = 0;
+	n = 2 + link_frame(out + 2, 300, body, 300);
+	put("link", "big_message", out, n);
+	/* truncated: the length says 500, 100 bytes follow */
+	out[0] = 100;
+	out[1] = 255;
+	n = 2 + link_frame(out + 2, 500, body, 100);
+	put("link", "truncated", out, n);
+	/* oversized: a good message, then a length over the maximum */
+	n = 2 + link_frame(out + 2, 5, body, 5);
+	n += link_frame(out + n, 701, body, 20);
+	put("link", "oversized", out, n);
+	/* zero length after a good one; then garbage */
+	n = 2 + link_frame(out + 2, 3, body, 3);
+	n += link_frame(out + n, 0, body, 30);
+	put("link", "zero_length", out, n);
+	n = 2 + link_frame(out + 2, 0xffffffffu, body, 10);
+	put("link", "huge_length", out, n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -559,5 +613,6 @@ int main(int argc, char **argv)
 	ws_binary();
 	http_route();
 	wav_repair();
+	link_seeds();
 	return 0;
 }
