@@ -764,9 +764,12 @@ static void dial_cb(void *arg)
 		pyc_link_destroy(l); /* never started: no callback of it runs */
 		return;
 	}
+	/* Any failure is tried again, NNG_ECLOSED too: a peer that closes
+	 * while the connection is set up gives that, and only closing the
+	 * dialer ends its dials. */
 	if (rv == 0)
 		link_start(l);
-	else if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+	else
 		nng_sleep_aio(wait, d->timer);
 }
 
@@ -891,6 +894,25 @@ void pyc_link_dialer_destroy(pyc_link_dialer *d)
 	nng_aio_free(d->dial);
 	pthread_mutex_destroy(&d->mtx);
 	free(d);
+}
+
+pyc_err pyc_link_probe(const char *url, int timeout_ms)
+{
+	nng_stream_dialer *sd = NULL;
+	nng_aio *aio = NULL;
+	int rv;
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
+	    (rv = nng_stream_dialer_alloc(&sd, url)) != 0)
+		goto out;
+	nng_aio_set_timeout(aio, timeout_ms);
+	nng_stream_dialer_dial(sd, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0)
+		nng_stream_free(nng_aio_get_output(aio, 0));
+out:
+	nng_stream_dialer_free(sd);
+	nng_aio_free(aio);
+	return rv == 0 ? PYC_OK : rv == NNG_ETIMEDOUT ? PYC_ETIMEDOUT : pyc_err_from_nng(rv);
 }
 
 /* ---- inbox ---- */

@@ -135,6 +135,10 @@ void pyc_link_dialer_reset(pyc_link_dialer *d);
  * of its links. Accepts NULL. */
 void pyc_link_dialer_destroy(pyc_link_dialer *d);
 
+/* One dial to url, closed at once: PYC_OK if something listens there
+ * (for health checks), PYC_ETIMEDOUT after timeout_ms, or the error. */
+pyc_err pyc_link_probe(const char *url, int timeout_ms);
+
 /* ---- an inbox: links' events as a queue with a pollable descriptor ---- */
 
 typedef enum pyc_link_ev_kind {

@@ -264,6 +264,49 @@ START_TEST(test_pyc_link_dial_before_listen)
 }
 END_TEST
 
+/* A peer that accepts and closes at once, for a while (a gateway being
+ * killed as links arrive), then a real listener: the dialer gets there. */
+START_TEST(test_pyc_link_redial_after_closes)
+{
+	env e;
+	memset(&e, 0, sizeof(e));
+	e.dir = pyc_tmpdir_new();
+	snprintf(e.path, sizeof(e.path), "%s/l.ipc", e.dir);
+	snprintf(e.url, sizeof(e.url), "ipc://%s", e.path);
+	ck_assert_int_eq(pyc_link_inbox_create(&e.lib, 100), PYC_OK);
+	ck_assert_int_eq(pyc_link_inbox_create(&e.dib, 100000), PYC_OK);
+	int lfd = pyc_unix_listen(e.path);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(pyc_link_dial(&e.d, e.url, MAXMSG, pyc_link_inbox_ops(), e.dib), PYC_OK);
+	int closed = 0, ups = 0;
+	long long end = pyc_now_ms() + 1000;
+	while (pyc_now_ms() < end) {
+		pyc_link_event ev;
+		closed += pyc_unix_accept_close(lfd, 5);
+		/* say hello on every link that comes up, as hosts and workers do */
+		while (pyc_link_inbox_pop(e.dib, &ev)) {
+			if (ev.kind == PYC_LINK_EV_UP) {
+				ups++;
+				nng_msg *m = msg_of(20, 1);
+				if (pyc_link_dialer_send(e.d, m) != PYC_OK)
+					nng_msg_free(m);
+			}
+		}
+	}
+	close(lfd);
+	unlink(e.path);
+	ck_assert_int_ge(closed, 10);
+	ck_assert_int_ge(ups, 10);
+	ck_assert_int_eq(pyc_link_listen(&e.ls, e.url, MAXMSG, pyc_link_inbox_ops(), e.lib),
+	    PYC_OK);
+	pyc_link *a = next(e.lib, PYC_LINK_EV_UP).link;
+	ck_assert_int_eq(pyc_link_dialer_send_wait(e.d, msg_of(10, 3), 3000), PYC_OK);
+	expect_msg(next(e.lib, PYC_LINK_EV_MSG).msg, 10, 3);
+	printf("redial: %d connections closed (%d up), then linked\n", closed, ups);
+	env_close(&e, a);
+}
+END_TEST
+
 static void count_fn(void *arg, const uint8_t *data, size_t size)
 {
 	(void) data;
@@ -298,6 +341,7 @@ static Suite *pyc_link_suite(void)
 	tcase_add_test(core, test_pyc_link_send_queue_is_bounded);
 	tcase_add_test(core, test_pyc_link_down_once_and_redial);
 	tcase_add_test(core, test_pyc_link_dial_before_listen);
+	tcase_add_test(core, test_pyc_link_redial_after_closes);
 	suite_add_tcase(s, core);
 	TCase *errors = tcase_create("errors");
 	tcase_set_timeout(errors, 60);
