@@ -8,7 +8,10 @@
  * so poll wakes only when more has come (or the peer closed), never for
  * the bytes already seen. It is back to 1 before the socket is handed on.
  * The head ends at the first empty line (CRLF CRLF, or LF LF, which MHD
- * judges). It goes to lws when its request line is GET /ws/audio (or
+ * judges). A head not complete within GW_LISTEN_HEAD_MAX bytes is no
+ * upgrade lws would take (lws's own header limit is smaller): it goes to
+ * MHD, whose memory limit answers it 414 or 431 and closes, as before
+ * the port was shared. A complete head goes to lws when its request line is GET /ws/audio (or
  * /ws/audio/, any query) and it has an Upgrade header naming websocket;
  * everything else, upgrades on other paths included, goes to MHD, which
  * answers it as it always did. Neither library's parsing is repeated
@@ -274,9 +277,9 @@ static void pend_read(gw_listen *l, int i, short revents)
 		return;
 	}
 	if ((size_t) n >= sizeof(buf)) {
-		pyc_log(PYC_LOG_INFO, "listen: request head over %d bytes, closing",
-		    GW_LISTEN_HEAD_MAX);
-		pend_drop(l, i, true);
+		/* not a WebSocket upgrade lws would take (its heads are smaller):
+		 * MHD answers it under its own bounds (414, 431) and closes */
+		hand_over(l, i, false);
 		return;
 	}
 	if (revents & (POLLRDHUP | POLLHUP | POLLERR)) {

@@ -5,9 +5,10 @@
  *
  * NOTES: its own thread accepts and waits; the head is only peeked at
  * (MSG_PEEK), so the library that gets the socket reads it from the
- * kernel as if it had accepted it. A head over GW_LISTEN_HEAD_MAX bytes,
- * or not complete within HTTP_TIMEOUT_SECONDS, is closed without an
- * answer. Connection limits of this module (see gw_listen.c): HTTP_MAX_PER_IP
+ * kernel as if it had accepted it. The wait is bounded: a head not
+ * complete within HTTP_TIMEOUT_SECONDS is closed without an answer, and
+ * one over GW_LISTEN_HEAD_MAX bytes is never handed to lws (MHD answers
+ * it 414 or 431 and closes). Connection limits of this module (see gw_listen.c): HTTP_MAX_PER_IP
  * and HTTP_MAX_CONNECTIONS over connections waiting for their head and
  * HTTP connections, each counted once from accept to close; WebSocket
  * upgrades leave that count when handed to lws, which counts them against
