@@ -6,7 +6,10 @@ deploy/nginx.conf.template with deploy/frontend-entrypoint.sh exactly as the
 frontend container does, starts Debian's nginx on a free loopback port, and
 checks through it: the built dashboard at / with its index fallback, the
 HTTP API routes proxied to the gateway, and a WebSocket session (upgrade,
-init, audio, meter) proxied to the same gateway port (its only one).
+init, audio, meter) proxied to the same gateway port (its only one); then
+a client set up the earlier way, with one base URL (nginx's) for HTTP and
+the WebSocket, streams, records, lists, downloads and deletes through it
+(one_url_client.py).
 Usage: it_nginx_proxy.py BUILD_DIR
 """
 import asyncio
@@ -21,6 +24,7 @@ import math
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import one_url_client  # noqa: E402
 import pycsys  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -122,6 +126,7 @@ def main():
         asyncio.run(asyncio.wait_for(
             ws_session(f"ws://127.0.0.1:{nginx_port}/ws/audio?session_id=nginx-proxy-1",
                        origin, res), 30))
+        one_url_client.run(base, origin, res)
     except Exception as e:  # a failure anywhere is a failed check, not a crash
         res.check("no exception", False, repr(e))
     finally:
