@@ -7,15 +7,14 @@
  * incomplete its SO_RCVLOWAT is set one byte past what is already there,
  * so poll wakes only when more has come (or the peer closed), never for
  * the bytes already seen. It is back to 1 before the socket is handed on.
- * The head ends at the first empty line (CRLF CRLF, or LF LF, which MHD
- * judges). A head not complete within GW_LISTEN_HEAD_MAX bytes is no
- * upgrade lws would take (lws's own header limit is smaller): it goes to
- * MHD, whose memory limit answers it 414 or 431 and closes, as before
- * the port was shared. A complete head goes to lws when its request line is GET /ws/audio (or
- * /ws/audio/, any query) and it has an Upgrade header naming websocket;
- * everything else, upgrades on other paths included, goes to MHD, which
- * answers it as it always did. Neither library's parsing is repeated
- * here: this is only the choice of library.
+ * The head ends at the first empty line (gw_head.c). A head not complete
+ * within GW_LISTEN_HEAD_MAX bytes is no upgrade lws would take (lws's own
+ * header limit is smaller): it goes to MHD, whose memory limit answers it
+ * 414 or 431 and closes, as before the port was shared. A complete head
+ * goes to lws when it is a GET of /ws/audio with an Upgrade header naming
+ * websocket; everything else, upgrades on other paths included, goes to
+ * MHD, which answers it as it always did. Neither library's parsing is
+ * repeated here: this is only the choice of library.
  *
  * Limits: every accepted connection counts against HTTP_MAX_CONNECTIONS,
  * and against HTTP_MAX_PER_IP for its peer address unless the peer is in
@@ -38,12 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "gw_head.h"
 #include "gw_proto.h"
 #include "gw_sessions.h"
 #include "pyc_log.h"
@@ -171,60 +170,6 @@ int gw_listen_count(gw_listen *l)
 	return n;
 }
 
-/* ---- the head ---- */
-
-/* Length of the head (through its empty line) in buf, 0 if incomplete. */
-static size_t head_end(const char *buf, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
-/* Whether the header line at p (up to end) is "name: ..." with a value
- * containing word, both case-insensitive. */
-static bool header_has(const char *p, const char *end, const char *name, const char *word)
-{
-	size_t nl = strlen(name), wl = strlen(word);
-	if ((size_t) (end - p) <= nl || strncasecmp(p, name, nl) != 0 || p[nl] != ':')
-		return false;
-	for (const char *v = p + nl + 1; v + wl <= end; v++)
-		if (strncasecmp(v, word, wl) == 0)
-			return true;
-	return false;
-}
-
-/* Whether the head (len bytes) is a WebSocket upgrade on /ws/audio. */
-static bool head_is_ws_audio(const char *h, size_t len)
-{
-	const char *end = h + len;
-	const char *eol = memchr(h, '\n', len);
-	if (eol == NULL || len < 4 || memcmp(h, "GET ", 4) != 0)
-		return false;
-	const char *path = h + 4, *pe = path;
-	while (pe < eol && *pe != ' ' && *pe != '?')
-		pe++;
-	size_t pl = (size_t) (pe - path);
-	if (!((pl == 9 && memcmp(path, "/ws/audio", 9) == 0) ||
-	    (pl == 10 && memcmp(path, "/ws/audio/", 10) == 0)))
-		return false;
-	for (const char *p = eol + 1; p < end;) {
-		const char *e = memchr(p, '\n', (size_t) (end - p));
-		if (e == NULL)
-			e = end;
-		if (header_has(p, e, "upgrade", "websocket"))
-			return true;
-		p = e + 1;
-	}
-	return false;
-}
-
 /* ---- waiting connections ---- */
 
 static void pend_drop(gw_listen *l, int i, bool close_fd)
@@ -271,9 +216,9 @@ static void pend_read(gw_listen *l, int i, short revents)
 		pend_drop(l, i, true);
 		return;
 	}
-	size_t hl = head_end(buf, (size_t) n);
+	size_t hl = gw_head_end(buf, (size_t) n);
 	if (hl > 0) {
-		hand_over(l, i, head_is_ws_audio(buf, hl));
+		hand_over(l, i, gw_head_is_ws_audio(buf, hl));
 		return;
 	}
 	if ((size_t) n >= sizeof(buf)) {
