@@ -49,6 +49,7 @@
 
 #define ACCEPT_BURST 64   /* connections accepted per wake at most */
 #define POLL_MAX_MS 1000  /* longest poll, so deadlines are seen */
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors: wait before accepting again */
 
 typedef struct addr_slot {
 	char addr[64];
@@ -246,9 +247,15 @@ static void accept_some(gw_listen *l)
 		addr_slot *slot;
 		int fd = accept4(l->lfd, (struct sockaddr *) &sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE) {
+				/* the listener stays readable: pause instead of spinning */
+				pyc_log(PYC_LOG_WARN, "listen: accept: %s, pausing %d ms",
+				    strerror(errno), ACCEPT_PAUSE_MS);
+				poll(NULL, 0, ACCEPT_PAUSE_MS);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED) {
 				pyc_log(PYC_LOG_WARN, "listen: accept: %s", strerror(errno));
+			}
 			return;
 		}
 		peer_text((struct sockaddr *) &sa, addr, sizeof(addr));
