@@ -4,9 +4,9 @@
  * usage: bench_gateway [SESSIONS [CHUNK_FRAMES [SECONDS]]]   (default 50 960 10)
  *
  * NOTES: it starts the real recorder, one dsp-worker host and the gateway
- * (from the build folder, ipc:// in a temporary folder, free loopback
- * ports), opens SESSIONS connections on one lws client context (one
- * thread, so the generator stays cheap), sends init, waits for every
+ * (from the build folder, ipc:// in a temporary folder, one free loopback
+ * port for HTTP and the WebSocket), opens SESSIONS connections on one lws
+ * client context (one thread, so the generator stays cheap), sends init, waits for every
  * session's ready, then streams sines at wall-clock pace, each session
  * offset by a fraction of a chunk so the load is spread. Latency is from
  * the moment a chunk is handed to lws to the moment the first meter with
@@ -212,14 +212,13 @@ int main(int argc, char **argv)
 
 	/* the system */
 	char *dir = pyc_tmpdir_new();
-	int http = pyc_free_port(), ws = pyc_free_port();
+	int http = pyc_free_port(), ws = http; /* one public port: HTTP and WebSocket */
 	static char env[12][600];
 	char *envp[13];
 	int ne = 0;
 	snprintf(env[ne++], 600, "DATA_DIR=%s", dir);
 	snprintf(env[ne++], 600, "RUN_DIR=%s/run", dir);
 	snprintf(env[ne++], 600, "BACKEND_PORT=%d", http);
-	snprintf(env[ne++], 600, "WS_PORT=%d", ws);
 	snprintf(env[ne++], 600, "BIND_ADDRESS=127.0.0.1");
 	snprintf(env[ne++], 600, "LOG_LEVEL=error");
 	snprintf(env[ne++], 600, "DSP_POOL_SPARE=%d", N < 32 ? N : 32);

@@ -35,7 +35,7 @@ typedef struct pyc_config {
 
 	/* gateway */
 	int backend_port;                    /* BACKEND_PORT */
-	int ws_port;                         /* WS_PORT */
+	int ws_port;                         /* WS_PORT (0: none) */
 	char bind_address[PYC_CFG_STR_MAX];  /* BIND_ADDRESS */
 	char frontend_url[PYC_CFG_STR_MAX];  /* FRONTEND_URL, comma-separated */
 	char frontend_dir[PYC_CFG_STR_MAX];  /* FRONTEND_DIR, "" = none */

@@ -9,10 +9,10 @@ export default defineConfig({
     sourcemap: true,
   },
   // `npm run dev`: the page is on :5173, so the API and the WebSocket are
-  // proxied to a backend started with `make run` (HTTP 8000, WebSocket 8001).
+  // proxied to a backend started with `make run` (HTTP and WebSocket on 8000).
   server: {
     proxy: {
-      "/ws": { target: "ws://127.0.0.1:8001", ws: true },
+      "/ws": { target: "ws://127.0.0.1:8000", ws: true },
       "/recordings": "http://127.0.0.1:8000",
       "/health": "http://127.0.0.1:8000",
     },

@@ -23,6 +23,8 @@ add_library(gw_core STATIC
   gw_sessions.c
   gw_ws.c
   gw_http.c
+  gw_listen.c
+  gw_head.c
   gw_route.c
   gw_docs.c
   gw_buf.c

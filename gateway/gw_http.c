@@ -2,12 +2,14 @@
  *
  * NOTES: one thread per connection (MHD_USE_THREAD_PER_CONNECTION), so a
  * handler may wait on the recorder (bounded by REQUEST_TIMEOUT_MS) without
- * holding up other clients; HTTP_MAX_CONNECTIONS bounds the threads. The
- * per-address limit is ours, not MHD's: MHD would count every client
- * behind a reverse proxy as one, so addresses in TRUSTED_PROXIES are not
- * limited at accept time (their clients are limited by the proxy).
- * Connections are counted in the connection-notify callback and checked
- * in the accept-policy callback.
+ * holding up other clients; HTTP_MAX_CONNECTIONS bounds the threads. MHD
+ * has no listening socket of its own (MHD_USE_NO_LISTEN_SOCKET): the
+ * shared public port (gw_listen.c) hands it each connection whose head is
+ * not a WebSocket upgrade, with MHD_add_connection, after counting it
+ * against the connection limits. gw_http_adopt notes the connection's
+ * socket; the connection-notify callback finds the note by the socket
+ * when MHD starts the connection and keeps it as the connection's
+ * context, and calls its release when MHD closes the connection.
  *
  * A request is answered when its last call arrives (after any body, which
  * no route takes: a body over 64 KiB gets 413, at once when Content-Length
@@ -52,12 +54,14 @@
 
 #define MAX_BODY (64 * 1024)
 #define DL_BLOCK (256 * 1024)
-#define ADDR_SLOTS 1024
 
-typedef struct addr_count {
-	char addr[64];
-	int n;
-} addr_count;
+/* A connection handed over by gw_http_adopt, until MHD closes it. */
+typedef struct adopted {
+	int fd;
+	void (*closed)(void *arg);
+	void *arg;
+	struct adopted *next;
+} adopted;
 
 struct gw_http {
 	const pyc_config *cfg;
@@ -66,7 +70,7 @@ struct gw_http {
 	char *docs;
 	size_t docs_len;
 	pthread_mutex_t mu;
-	addr_count addrs[ADDR_SLOTS];
+	adopted *starting; /* handed over, not yet started by MHD */
 };
 
 typedef struct req {
@@ -88,54 +92,24 @@ static const char PLACEHOLDER[] =
     "(<code>frontend/dist</code>, or set <code>FRONTEND_DIR</code>).</p>"
     "<ul><li><a href=\"/docs\">API documentation</a> (<a href=\"/openapi.json\">OpenAPI</a>)</li>"
     "<li><a href=\"/health\">/health</a></li><li><a href=\"/metrics\">/metrics</a></li>"
-    "<li>WebSocket: <code>/ws/audio?session_id=ID</code> on the WebSocket port</li></ul>"
+    "<li>WebSocket: <code>/ws/audio?session_id=ID</code> on this port</li></ul>"
     "</body></html>\n";
 
-/* ---- addresses ---- */
+/* ---- connections handed over ---- */
 
-static void sockaddr_text(const struct sockaddr *sa, char *out, size_t cap)
+/* Unlinks the note of socket fd from the starting list; NULL if none.
+ * Called with mu held. */
+static adopted *starting_take(gw_http *h, int fd)
 {
-	out[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) cap);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out,
-		    (socklen_t) cap);
-	if (strncmp(out, "::ffff:", 7) == 0 && strchr(out, '.') != NULL)
-		memmove(out, out + 7, strlen(out + 7) + 1);
-}
-
-static addr_count *addr_slot(gw_http *h, const char *a, bool create)
-{
-	addr_count *free_slot = NULL;
-	for (size_t i = 0; i < ADDR_SLOTS; i++) {
-		if (h->addrs[i].n > 0 && strcmp(h->addrs[i].addr, a) == 0)
-			return &h->addrs[i];
-		if (h->addrs[i].n == 0 && free_slot == NULL)
-			free_slot = &h->addrs[i];
+	for (adopted **pp = &h->starting; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->fd == fd) {
+			adopted *a = *pp;
+			*pp = a->next;
+			a->next = NULL;
+			return a;
+		}
 	}
-	if (create && free_slot != NULL)
-		snprintf(free_slot->addr, sizeof(free_slot->addr), "%s", a);
-	return create ? free_slot : NULL;
-}
-
-static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
-{
-	gw_http *h = cls;
-	char a[64];
-	(void) len;
-	sockaddr_text(addr, a, sizeof(a));
-	if (gw_proto_addr_in_list(h->cfg->trusted_proxies, a))
-		return MHD_YES;
-	pthread_mutex_lock(&h->mu);
-	addr_count *s = addr_slot(h, a, false);
-	bool ok = s == NULL || s->n < h->cfg->http_max_per_ip;
-	pthread_mutex_unlock(&h->mu);
-	if (!ok)
-		pyc_log(PYC_LOG_WARN, "http: %s refused: HTTP_MAX_PER_IP reached", a);
-	return ok ? MHD_YES : MHD_NO;
+	return NULL;
 }
 
 static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
@@ -144,22 +118,48 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
 	gw_http *h = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		char a[64];
-		sockaddr_text(ci != NULL ? ci->client_addr : NULL, a, sizeof(a));
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL)
+			return;
 		pthread_mutex_lock(&h->mu);
-		addr_count *s = addr_slot(h, a, true);
-		if (s != NULL) {
-			s->n++;
-			*socket_ctx = s;
-		}
+		*socket_ctx = starting_take(h, ci->connect_fd);
 		pthread_mutex_unlock(&h->mu);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx != NULL) {
-		pthread_mutex_lock(&h->mu);
-		((addr_count *) *socket_ctx)->n--;
-		pthread_mutex_unlock(&h->mu);
+		adopted *a = *socket_ctx;
 		*socket_ctx = NULL;
+		a->closed(a->arg);
+		free(a);
 	}
+}
+
+pyc_err gw_http_adopt(gw_http *h, int fd, const struct sockaddr *sa, socklen_t len,
+    void (*closed)(void *arg), void *arg)
+{
+	adopted *a = malloc(sizeof(*a));
+	if (a == NULL) {
+		close(fd);
+		closed(arg);
+		return PYC_ENOMEM;
+	}
+	a->fd = fd;
+	a->closed = closed;
+	a->arg = arg;
+	pthread_mutex_lock(&h->mu);
+	a->next = h->starting;
+	h->starting = a;
+	pthread_mutex_unlock(&h->mu);
+	if (MHD_add_connection(h->d, fd, sa, len) == MHD_YES)
+		return PYC_OK;
+	/* MHD closed the socket; if it never started the connection, nothing
+	 * will call back */
+	pthread_mutex_lock(&h->mu);
+	adopted *left = starting_take(h, fd);
+	pthread_mutex_unlock(&h->mu);
+	if (left != NULL) {
+		left->closed(left->arg);
+		free(left);
+	}
+	return PYC_EBUSY;
 }
 
 /* ---- unescaping ---- */
@@ -642,8 +642,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec)
 {
-	struct addrinfo hints, *ai = NULL;
-	char port[16];
 	pyc_err e;
 	gw_http *h = calloc(1, sizeof(*h));
 
@@ -656,42 +654,25 @@ pyc_err gw_http_create(gw_http **out, const pyc_config *cfg, gw_recorder *rec)
 		pyc_log(PYC_LOG_ERROR, "http: the OpenAPI document does not parse");
 		goto fail;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", cfg->backend_port);
-	if (getaddrinfo(cfg->bind_address[0] ? cfg->bind_address : NULL, port, &hints, &ai) != 0 ||
-	    ai == NULL) {
-		pyc_log(PYC_LOG_ERROR, "http: BIND_ADDRESS=%s is not a numeric address",
-		    cfg->bind_address);
-		e = PYC_EINVAL;
-		goto fail;
-	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_ERROR_LOG | MHD_USE_POLL;
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(flags, (uint16_t) cfg->backend_port, accept_policy, h, handler, h,
+	    MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
-	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg->http_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->http_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (64 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 	    MHD_OPTION_END);
-	freeaddrinfo(ai);
 	if (h->d == NULL) {
-		pyc_log(PYC_LOG_ERROR, "http: cannot listen on %s:%d", cfg->bind_address,
-		    cfg->backend_port);
+		pyc_log(PYC_LOG_ERROR, "http: cannot start libmicrohttpd");
 		e = PYC_EIO;
 		goto fail;
 	}
-	pyc_log(PYC_LOG_INFO, "http: listening on %s:%d%s%s", cfg->bind_address, cfg->backend_port,
-	    cfg->frontend_dir[0] ? ", dashboard from " : "", cfg->frontend_dir);
+	pyc_log(PYC_LOG_INFO, "http: ready%s%s", cfg->frontend_dir[0] ? ", dashboard from " : "",
+	    cfg->frontend_dir);
 	*out = h;
 	return PYC_OK;
 fail:
@@ -707,6 +688,12 @@ void gw_http_destroy(gw_http *h)
 		return;
 	if (h->d != NULL)
 		MHD_stop_daemon(h->d);
+	while (h->starting != NULL) {
+		adopted *a = h->starting;
+		h->starting = a->next;
+		a->closed(a->arg);
+		free(a);
+	}
 	free(h->docs);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

@@ -33,8 +33,10 @@
  */
 #include "gw_ws.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -89,6 +91,11 @@ struct gw_ws {
 	int n_conns;
 	void (*wake_fn)(void *arg);
 	void *wake_arg;
+
+	/* sockets from the shared port (gw_ws_adopt), adopted on this thread */
+	pthread_mutex_t adopt_mu;
+	int adopt_q[GW_WS_ADOPT_QUEUE];
+	int adopt_head, adopt_len;
 };
 
 typedef struct pss {
@@ -525,6 +532,52 @@ static int on_writeable(gw_conn *c, struct lws *wsi)
 	return 0;
 }
 
+/* ---- sockets from the shared port ---- */
+
+void gw_ws_adopt(gw_ws *ws, int fd)
+{
+	bool queued = false;
+	pthread_mutex_lock(&ws->adopt_mu);
+	if (ws->adopt_len < GW_WS_ADOPT_QUEUE) {
+		ws->adopt_q[(ws->adopt_head + ws->adopt_len) % GW_WS_ADOPT_QUEUE] = fd;
+		ws->adopt_len++;
+		queued = true;
+	}
+	pthread_mutex_unlock(&ws->adopt_mu);
+	if (!queued) {
+		pyc_log(PYC_LOG_WARN, "ws: %d upgrades waiting to be adopted, closing one",
+		    GW_WS_ADOPT_QUEUE);
+		close(fd);
+		return;
+	}
+	lws_cancel_service(ws->ctx);
+}
+
+/* On the lws thread: lws takes each queued socket as if it had accepted
+ * it (its head is still unread in the kernel). */
+static void adopt_queued(gw_ws *ws)
+{
+	struct lws_vhost *vh = lws_get_vhost_by_name(ws->ctx, "pycoustics");
+	for (;;) {
+		int fd;
+		pthread_mutex_lock(&ws->adopt_mu);
+		if (ws->adopt_len == 0) {
+			pthread_mutex_unlock(&ws->adopt_mu);
+			return;
+		}
+		fd = ws->adopt_q[ws->adopt_head];
+		ws->adopt_head = (ws->adopt_head + 1) % GW_WS_ADOPT_QUEUE;
+		ws->adopt_len--;
+		pthread_mutex_unlock(&ws->adopt_mu);
+		/* on failure lws has closed the socket */
+		if (vh == NULL || lws_adopt_socket_vhost(vh, fd) == NULL) {
+			pyc_log(PYC_LOG_WARN, "ws: cannot adopt a connection");
+			if (vh == NULL)
+				close(fd);
+		}
+	}
+}
+
 /* ---- timers ---- */
 
 static void tick_cb(lws_sorted_usec_list_t *sul)
@@ -548,6 +601,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 		}
 	}
 	gw_sessions_tick(ws->reg);
+	adopt_queued(ws); /* in case a wake was missed */
 	lws_sul_schedule(ws->ctx, 0, &ws->tick_sul, tick_cb, GW_TICK_US);
 }
 
@@ -562,8 +616,10 @@ static int callback_audio(struct lws *wsi, enum lws_callback_reasons reason, voi
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		/* gw_ws_wake from another thread (lws broadcasts it to the
-		 * protocol, no connection) */
+		/* gw_ws_wake or gw_ws_adopt from another thread (lws broadcasts
+		 * it to the protocol, no connection) */
+		if (ws != NULL)
+			adopt_queued(ws);
 		if (ws != NULL && ws->wake_fn != NULL)
 			ws->wake_fn(ws->wake_arg);
 		return 0;
@@ -668,6 +724,7 @@ pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg)
 		return PYC_ENOMEM;
 	ws->cfg = cfg;
 	ws->reg = reg;
+	pthread_mutex_init(&ws->adopt_mu, NULL);
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 
 	/* the pings and the idle timeout are ours (tick_cb); lws's own
@@ -677,7 +734,9 @@ pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg)
 	ws->retry.secs_since_valid_hangup = 65535;
 
 	memset(&info, 0, sizeof(info));
-	info.port = cfg->ws_port;
+	/* connections come from the shared port (gw_ws_adopt); WS_PORT, when
+	 * set, is an extra listener of lws's own */
+	info.port = cfg->ws_port > 0 ? cfg->ws_port : CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.iface = strcmp(cfg->bind_address, "0.0.0.0") == 0 ||
 		cfg->bind_address[0] == '\0' ? NULL : cfg->bind_address;
 	info.protocols = protocols;
@@ -693,13 +752,16 @@ pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg)
 	    strchr(info.iface, ':') == NULL && info.iface[0] != '\0' ? 1 : 0);
 	ws->ctx = lws_create_context(&info);
 	if (ws->ctx == NULL) {
-		pyc_log(PYC_LOG_ERROR, "ws: cannot listen on %s:%d", cfg->bind_address, cfg->ws_port);
+		pyc_log(PYC_LOG_ERROR, "ws: cannot start libwebsockets (WS_PORT=%d)", cfg->ws_port);
+		pthread_mutex_destroy(&ws->adopt_mu);
 		free(ws);
 		return PYC_EIO;
 	}
 	lws_sul_schedule(ws->ctx, 0, &ws->tick_sul, tick_cb, GW_TICK_US);
-	pyc_log(PYC_LOG_INFO, "ws: listening on %s:%d (lws %s)", cfg->bind_address, cfg->ws_port,
-	    lws_get_library_version());
+	if (cfg->ws_port > 0)
+		pyc_log(PYC_LOG_INFO, "ws: also listening on %s:%d (WS_PORT)", cfg->bind_address,
+		    cfg->ws_port);
+	pyc_log(PYC_LOG_INFO, "ws: ready (lws %s)", lws_get_library_version());
 	*out = ws;
 	return PYC_OK;
 }
@@ -710,6 +772,12 @@ void gw_ws_destroy(gw_ws *ws)
 		return;
 	lws_sul_cancel(&ws->tick_sul);
 	lws_context_destroy(ws->ctx);
+	while (ws->adopt_len > 0) {
+		close(ws->adopt_q[ws->adopt_head]);
+		ws->adopt_head = (ws->adopt_head + 1) % GW_WS_ADOPT_QUEUE;
+		ws->adopt_len--;
+	}
+	pthread_mutex_destroy(&ws->adopt_mu);
 	free(ws);
 }
 

@@ -26,12 +26,15 @@
 #define GW_WS_MAX_FRAGMENTS 256 /* WebSocket frames in one message at most */
 #define GW_WS_PING_MAX_US 20000000 /* idle clients are pinged at least this often */
 #define GW_HTTP_TOO_MANY_REQUESTS 429 /* upgrade refused: MAX_SESSIONS_PER_IP */
+#define GW_WS_ADOPT_QUEUE 256  /* sockets from the shared port waiting for the loop */
 
 typedef struct gw_ws gw_ws;
 typedef struct gw_conn gw_conn;
 
-/* Creates the lws context listening on cfg->ws_port. cfg and reg must
- * outlive it. On success *out belongs to the caller (gw_ws_destroy). */
+/* Creates the lws context: without a listening socket (gw_ws_adopt gives
+ * it connections), or listening on cfg->ws_port too when that is set (not
+ * 0). cfg and reg must outlive it. On success *out belongs to the caller
+ * (gw_ws_destroy). */
 pyc_err gw_ws_create(gw_ws **out, const pyc_config *cfg, gw_sessions *reg);
 
 /* Destroys the context (closing every connection). Accepts NULL. */
@@ -43,6 +46,12 @@ void gw_ws_service(gw_ws *ws);
 
 /* Live connections. */
 int gw_ws_connections(gw_ws *ws);
+
+/* Any thread: lws takes fd, an accepted socket whose request head (a
+ * WebSocket upgrade) is still unread, on its thread soon (the connection
+ * limits are applied in the upgrade, as for any). Takes fd in every case
+ * (closed if GW_WS_ADOPT_QUEUE sockets are already waiting). */
+void gw_ws_adopt(gw_ws *ws, int fd);
 
 /* ---- waking the loop from another thread (the worker socket) ---- */
 

@@ -4,7 +4,9 @@
  * NOTES: the order matters. The recorder client comes first (sessions
  * tell it when they end), then the registry, the WebSocket context (whose
  * loop also handles what the worker socket received), the worker socket,
- * and HTTP last, so nothing public answers before the rest is ready. On a signal the
+ * HTTP, and last the one public port (gw_listen: it hands each
+ * connection to lws or MHD), so nothing public answers before the rest
+ * is ready. On a signal the public port closes, then HTTP, the
  * sessions are ended (session_close to every worker, so recordings are
  * finalised), the loop keeps running until the workers confirmed or
  * REQUEST_TIMEOUT_MS passed, and the modules are destroyed in reverse.
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "gw_http.h"
+#include "gw_listen.h"
 #include "gw_recorder.h"
 #include "gw_sessions.h"
 #include "gw_workers.h"
@@ -35,8 +38,9 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-/* `--health`, for container healthchecks: both public ports accept a
- * connection on this machine. Exit 0 healthy, 1 not, 2 bad configuration. */
+/* `--health`, for container healthchecks: the public port (and WS_PORT
+ * when set) accepts a connection on this machine. Exit 0 healthy, 1 not,
+ * 2 bad configuration. */
 static int health_probe(void)
 {
 	pyc_config cfg;
@@ -46,10 +50,14 @@ static int health_probe(void)
 		fprintf(stderr, "pyc-gateway --health: bad configuration: %s\n", err);
 		return 2;
 	}
-	if ((rv = pyc_health_tcp("127.0.0.1", cfg.backend_port, 3000)) != PYC_OK ||
-	    (rv = pyc_health_tcp("127.0.0.1", cfg.ws_port, 3000)) != PYC_OK) {
-		fprintf(stderr, "pyc-gateway --health: ports %d/%d: %s\n", cfg.backend_port,
-		    cfg.ws_port, pyc_strerror(rv));
+	if ((rv = pyc_health_tcp("127.0.0.1", cfg.backend_port, 3000)) != PYC_OK) {
+		fprintf(stderr, "pyc-gateway --health: port %d: %s\n", cfg.backend_port,
+		    pyc_strerror(rv));
+		return 1;
+	}
+	if (cfg.ws_port > 0 && (rv = pyc_health_tcp("127.0.0.1", cfg.ws_port, 3000)) != PYC_OK) {
+		fprintf(stderr, "pyc-gateway --health: WS_PORT %d: %s\n", cfg.ws_port,
+		    pyc_strerror(rv));
 		return 1;
 	}
 	return 0;
@@ -63,6 +71,7 @@ int main(int argc, char **argv)
 	gw_ws *ws = NULL;
 	gw_workers *workers = NULL;
 	gw_http *http = NULL;
+	gw_listen *pub = NULL;
 	int code = 1;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -110,13 +119,16 @@ int main(int argc, char **argv)
 	gw_sessions_set_io(reg, workers, ws);
 	if (gw_http_create(&http, &cfg, rec) != PYC_OK)
 		goto out;
+	if (gw_listen_create(&pub, &cfg, ws, http) != PYC_OK)
+		goto out;
 	pyc_log(PYC_LOG_INFO, "gateway ready: http://%s:%d/ ws://%s:%d/ws/audio",
-	    cfg.bind_address, cfg.backend_port, cfg.bind_address, cfg.ws_port);
+	    cfg.bind_address, cfg.backend_port, cfg.bind_address, cfg.backend_port);
 
 	while (!stop_requested)
 		gw_ws_service(ws);
 
 	pyc_log(PYC_LOG_INFO, "stopping: ending %d session(s)", gw_sessions_count(reg));
+	gw_listen_stop(pub);
 	gw_http_destroy(http);
 	http = NULL;
 	gw_workers_bye(workers);
@@ -129,7 +141,9 @@ int main(int argc, char **argv)
 		    gw_sessions_count(reg));
 	code = 0;
 out:
-	gw_http_destroy(http);
+	gw_listen_stop(pub);
+	gw_http_destroy(http); /* before pub: MHD's closes release pub's counts */
+	gw_listen_destroy(pub);
 	gw_workers_stop(workers); /* closes the worker socket */
 	gw_ws_destroy(ws);        /* closes every connection */
 	gw_workers_destroy(workers);

@@ -12,7 +12,11 @@
 # sessions end and recordings are finalised while the workers and the
 # recorder are still up), then SIGKILL after a bounded wait. If
 # frontend/dist exists it is served at /; otherwise / says where the
-# dashboard will be.
+# dashboard will be. The gateway serves the dashboard, the API and the
+# WebSocket on one port, BACKEND_PORT (default 8000), any number; unless
+# FRONTEND_URL is set, the dashboard's own origins on that port are the
+# allowed browser origins (with the Vite dev server's and the docker
+# frontend's :3000).
 set -u
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +41,9 @@ if [ -z "${FRONTEND_DIR:-}" ] && [ -f "$ROOT/frontend/dist/index.html" ]; then
   export FRONTEND_DIR="$ROOT/frontend/dist"
 fi
 HTTP_PORT="${BACKEND_PORT:-8000}"
-WS_PORT_="${WS_PORT:-8001}"
+if [ -z "${FRONTEND_URL:-}" ]; then
+  export FRONTEND_URL="http://localhost:$HTTP_PORT,http://127.0.0.1:$HTTP_PORT,http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173"
+fi
 
 NAMES=(recorder dsp-worker gateway)
 BINS=("$RECORDER" "$WORKER" "$GATEWAY")
@@ -87,7 +93,7 @@ cat <<EOF
     dashboard   http://localhost:$HTTP_PORT/
     API docs    http://localhost:$HTTP_PORT/docs
     health      http://localhost:$HTTP_PORT/health
-    WebSocket   ws://localhost:$WS_PORT_/ws/audio?session_id=...
+    WebSocket   ws://localhost:$HTTP_PORT/ws/audio?session_id=...
     data        $DATA_DIR
 EOF
 [ -n "${FRONTEND_DIR:-}" ] || echo "    (no frontend/dist yet: / shows where the dashboard will be)"

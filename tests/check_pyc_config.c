@@ -33,7 +33,7 @@ START_TEST(test_pyc_config_defaults)
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
 	ck_assert_int_eq(pyc_config_load(&c, err, sizeof(err)), PYC_OK);
 	ck_assert_int_eq(c.backend_port, 8000);
-	ck_assert_int_eq(c.ws_port, 8001);
+	ck_assert_int_eq(c.ws_port, 0);
 	ck_assert_int_eq(c.session_grace_s, 30);
 	ck_assert_int_eq(c.log_level, PYC_LOG_INFO);
 	ck_assert_int_eq(c.log_format, PYC_LOG_TEXT);

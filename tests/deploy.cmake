@@ -12,3 +12,8 @@ add_test(NAME pycoustics.deploy_multihost
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/deploy/it_multihost.py ${PROJECT_BINARY_DIR})
 set_tests_properties(pycoustics.deploy_multihost PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77
   LABELS "deploy;system" RUN_SERIAL TRUE)
+# `make run`'s supervisor on a non-default port, used by a client with one
+# base URL for HTTP and the WebSocket (the earlier system's way).
+add_test(NAME pycoustics.deploy_run_local
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/deploy/it_run_local.py ${PROJECT_BINARY_DIR})
+set_tests_properties(pycoustics.deploy_run_local PROPERTIES TIMEOUT 120 LABELS "deploy;system")

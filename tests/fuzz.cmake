@@ -63,6 +63,8 @@ pyc_fuzz_target(link SOURCES ${PROJECT_SOURCE_DIR}/common/pyc_link.c ${_pyc_comm
 pyc_fuzz_target(http_route SOURCES ${PROJECT_SOURCE_DIR}/gateway/gw_route.c
   ${PROJECT_SOURCE_DIR}/gateway/gw_proto.c ${PROJECT_SOURCE_DIR}/recorder/rec_name.c
   ${_pyc_common_src} LIBS pyc_cjson)
+pyc_fuzz_target(listen_head SOURCES ${PROJECT_SOURCE_DIR}/gateway/gw_head.c
+  ${_pyc_common_src} LIBS pyc_cjson)
 pyc_fuzz_target(wav_repair SOURCES ${PROJECT_SOURCE_DIR}/recorder/rec_wav.c
   ${_pyc_common_src} LIBS pyc_cjson PkgConfig::SNDFILE)
 

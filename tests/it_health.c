@@ -71,16 +71,45 @@ START_TEST(test_health_recorder_probe)
 }
 END_TEST
 
+/* The gateway's one public port: --health probes it. */
 START_TEST(test_health_gateway_probe)
 {
+	char http[32], bind[] = "BIND_ADDRESS=127.0.0.1";
+	int hp = pyc_free_port();
+	pyc_proc gw;
+	snprintf(http, sizeof(http), "BACKEND_PORT=%d", hp);
+	char *env[] = {env_run, env_data, env_level, http, bind, NULL};
+
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 1);
+	ck_assert_int_eq(pyc_proc_start(&gw, "gateway/pyc-gateway", NULL, env), 0);
+	ck_assert(pyc_wait_for_port(hp, 5000));
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 0);
+	pyc_proc_stop(&gw, SIGTERM, 10000);
+	ck_assert(WIFEXITED(gw.status) && WEXITSTATUS(gw.status) == 0);
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 1);
+}
+END_TEST
+
+/* With the optional extra WebSocket listener (WS_PORT), the gateway
+ * listens there too and --health probes both: unhealthy while another
+ * gateway's WS_PORT is not up. */
+START_TEST(test_health_gateway_probe_extra_ws_port)
+{
 	char http[32], ws[32], bind[] = "BIND_ADDRESS=127.0.0.1";
-	int hp = pyc_free_port(), wp = pyc_free_port();
+	int hp = pyc_free_port(), wp;
+	do
+		wp = pyc_free_port();
+	while (wp == hp);
 	pyc_proc gw;
 	snprintf(http, sizeof(http), "BACKEND_PORT=%d", hp);
 	snprintf(ws, sizeof(ws), "WS_PORT=%d", wp);
 	char *env[] = {env_run, env_data, env_level, http, ws, bind, NULL};
+	char *env_one[] = {env_run, env_data, env_level, http, bind, NULL};
 
-	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 1);
+	ck_assert_int_eq(pyc_proc_start(&gw, "gateway/pyc-gateway", NULL, env_one), 0);
+	ck_assert(pyc_wait_for_port(hp, 5000));
+	ck_assert_int_eq(run_health_of("gateway/pyc-gateway", env), 1); /* WS_PORT not up */
+	pyc_proc_stop(&gw, SIGTERM, 10000);
 	ck_assert_int_eq(pyc_proc_start(&gw, "gateway/pyc-gateway", NULL, env), 0);
 	ck_assert(pyc_wait_for_port(hp, 5000));
 	ck_assert(pyc_wait_for_port(wp, 5000));
@@ -119,6 +148,7 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_health_recorder_probe);
 	tcase_add_test(tc, test_health_gateway_probe);
+	tcase_add_test(tc, test_health_gateway_probe_extra_ws_port);
 	tcase_add_test(tc, test_health_tcp_probe);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -70,13 +70,10 @@ static bool start(sys *s, const char *const *extra, bool all)
 	memset(s, 0, sizeof(*s));
 	s->dir = pyc_tmpdir_new();
 	s->http_port = pyc_free_port();
-	do
-		s->ws_port = pyc_free_port();
-	while (s->ws_port == s->http_port);
+	s->ws_port = s->http_port; /* one public port: the WebSocket is on it too */
 	add_env(s, "DATA_DIR=%s", s->dir);
 	add_env(s, "RUN_DIR=%s/run", s->dir);
 	add_env(s, "BACKEND_PORT=%d", s->http_port);
-	add_env(s, "WS_PORT=%d", s->ws_port);
 	add_env(s, "BIND_ADDRESS=%s", "127.0.0.1");
 	add_env(s, "FRONTEND_URL=%s", SYS_ORIGIN);
 	add_env(s, "LOG_LEVEL=%s", lvl ? lvl : "warn");
@@ -88,7 +85,7 @@ static bool start(sys *s, const char *const *extra, bool all)
 		sys_stop(s);
 		return false;
 	}
-	if (!pyc_wait_for_port(s->http_port, 10000) || !pyc_wait_for_port(s->ws_port, 10000) ||
+	if (!pyc_wait_for_port(s->http_port, 10000) ||
 	    (all && !healthy(s, 20000))) {
 		fprintf(stderr, "system did not come up\n");
 		sys_stop(s);

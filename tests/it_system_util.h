@@ -23,7 +23,7 @@
 
 typedef struct sys {
 	char *dir;
-	int http_port, ws_port;
+	int http_port, ws_port; /* the same: the one public port (BACKEND_PORT) */
 	pyc_proc rec, host, gw;
 	char env[24][600];
 	char *envp[25];

@@ -3,10 +3,13 @@
 // NOTES: binaries come from $PYC_BUILD_DIR (default: <repo>/build). Each
 // run gets its own DATA_DIR and RUN_DIR in a temp folder, so it never
 // touches a developer's recordings, and ipc:// sockets live there too. The
-// gateway serves the built dashboard (FRONTEND_DIR) on BACKEND_PORT 8000
-// and the WebSocket on WS_PORT 8001: the dashboard's default for a page
-// served from port 8000. $PYC_E2E_START may name a command that starts the
-// backend instead (it gets the same environment and must keep running).
+// gateway serves the built dashboard (FRONTEND_DIR), the API and the
+// WebSocket on its one port, BACKEND_PORT (8000 unless httpPort says
+// otherwise): the dashboard opens its WebSocket on the page's own port.
+// With runLocal the backend is `make run`'s supervisor,
+// scripts/run-local.sh, as a developer starts it (its own FRONTEND_URL
+// default). $PYC_E2E_START may name a command that starts the backend
+// instead (it gets the same environment and must keep running).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +39,21 @@ export function missingPieces(buildDir, frontendDir) {
   return out;
 }
 
+/** A free loopback port (the kernel's choice; never 8000). */
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((res, rej) => {
+      const s = net.createServer();
+      s.once("error", rej);
+      s.listen(0, "127.0.0.1", () => {
+        const p = s.address().port;
+        s.close(() => res(p));
+      });
+    });
+    if (port !== 8000) return port;
+  }
+}
+
 function portFree(port) {
   return new Promise((res) => {
     const s = net.createServer();
@@ -62,12 +80,12 @@ async function waitHttp(url, ms, isAlive) {
 }
 
 export class Backend {
-  constructor({ buildDir, frontendDir, logDir, httpPort = 8000, wsPort = 8001 }) {
+  constructor({ buildDir, frontendDir, logDir, httpPort = 8000, runLocal = false }) {
     this.buildDir = buildDir;
     this.frontendDir = frontendDir;
     this.logDir = logDir;
     this.httpPort = httpPort;
-    this.wsPort = wsPort;
+    this.runLocal = runLocal;
     this.procs = new Map(); // name -> ChildProcess
     this.tmp = mkdtempSync(join(tmpdir(), "pyc-e2e-"));
     this.env = {
@@ -75,7 +93,6 @@ export class Backend {
       DATA_DIR: join(this.tmp, "data"),
       RUN_DIR: join(this.tmp, "run"),
       BACKEND_PORT: String(httpPort),
-      WS_PORT: String(wsPort),
       BIND_ADDRESS: "127.0.0.1",
       FRONTEND_DIR: frontendDir,
       FRONTEND_URL: `http://127.0.0.1:${httpPort},http://localhost:${httpPort}`,
@@ -83,6 +100,8 @@ export class Backend {
       DSP_POOL_SPARE: "2",
       LOG_LEVEL: process.env.LOG_LEVEL || "info",
     };
+    delete this.env.WS_PORT;
+    if (runLocal) delete this.env.FRONTEND_URL; // run-local.sh's own default for its port
     mkdirSync(this.env.DATA_DIR, { recursive: true });
     mkdirSync(this.env.RUN_DIR, { recursive: true });
     mkdirSync(logDir, { recursive: true });
@@ -103,10 +122,10 @@ export class Backend {
   }
 
   async start() {
-    for (const port of [this.httpPort, this.wsPort]) {
-      if (!(await portFree(port))) throw new Error(`port ${port} is in use (stop \`make run\` or whatever holds it)`);
-    }
-    if (process.env.PYC_E2E_START) {
+    if (!(await portFree(this.httpPort))) throw new Error(`port ${this.httpPort} is in use (stop \`make run\` or whatever holds it)`);
+    if (this.runLocal) {
+      this.#spawn("run-local", join(REPO, "scripts", "run-local.sh"), [this.buildDir]);
+    } else if (process.env.PYC_E2E_START) {
       this.#spawn("custom", process.env.PYC_E2E_START, [], true);
     } else {
       this.#spawn("recorder", join(this.buildDir, BINARIES.recorder), []);

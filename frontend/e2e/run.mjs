@@ -11,7 +11,7 @@
 // Usage: npm run test:e2e [-- name-filter]
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Backend, FRONTEND, REPO, missingPieces } from "./backend.mjs";
+import { Backend, FRONTEND, REPO, freePort, missingPieces } from "./backend.mjs";
 import { launch, CHROMIUM } from "./browser.mjs";
 import { parseWav, writeSineWav } from "./wav.mjs";
 import { existsSync } from "node:fs";
@@ -347,6 +347,31 @@ test("network drop: the WebSocket returns and resumes the same session (paramete
     assert(list[0].duration_seconds > 2.0, `recording across the drop lasts ${list[0].duration_seconds} s`);
   } finally {
     await ctx.close();
+  }
+});
+
+test("make run on a non-default BACKEND_PORT: the dashboard opens its WebSocket on that port, streams and shows meters", async () => {
+  const port = await freePort();
+  const local = new Backend({ buildDir: BUILD, frontendDir: DIST, logDir: join(OUT, "run-local"), httpPort: port, runLocal: true });
+  let ctx;
+  try {
+    await local.start();
+    ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    const sockets = [];
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    await page.goto(`${local.url}/`);
+    await waitLive(page);
+    const r = await steadyLevel(page);
+    assert(sockets.length > 0, "the page opened no WebSocket");
+    assert(sockets.every((u) => u.startsWith(`ws://127.0.0.1:${port}/ws/audio?session_id=`)), `WebSocket URLs ${sockets.join(", ")}, expected the page's own port ${port}`);
+    assert(near(r.peakHz, TONE_HZ, TONE_HZ * 0.06), `spectrum peak at ${r.peakHz} Hz, expected ~${TONE_HZ} Hz`);
+    assert(near(r.rmsL, rmsOfSineDb(SIGNAL_LEVEL_DB), 1), `RMS ${r.rmsL} dB on port ${port}`);
+    const errors = await page.locator('[data-testid="notice-error"]').allTextContents();
+    assert(errors.length === 0, `errors shown: ${errors.join(" | ")}`);
+  } finally {
+    await ctx?.close();
+    await local.stop();
   }
 });
 

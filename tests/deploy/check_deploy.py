@@ -5,7 +5,8 @@ Runs Debian's docker-compose `config` on the base file, on base + override,
 and with a sample .env, and checks what a deployment relies on: no host
 ports in the base file, a scalable dsp-worker, internal-only workers and
 recorder, hardening on every service, variables substituted. Then runs
-dockerfilelint (npm) on the four Dockerfiles. Prints `N passed, N failed`.
+dockerfilelint (npm) on the four Dockerfiles, and that no deployment file
+still names the old WebSocket port 8001. Prints `N passed, N failed`.
 """
 import os
 import subprocess
@@ -81,6 +82,15 @@ if base:
     check("gateway waits for a healthy recorder",
           svcs["gateway"]["depends_on"]["recorder"]["condition"] == "service_healthy")
     check("default FRONTEND_URL", svcs["gateway"]["environment"]["FRONTEND_URL"] == "http://localhost:3000")
+    gw_env = svcs["gateway"]["environment"]
+    check("the gateway has one public port: no WS_PORT, 8000 exposed, not 8001",
+          "WS_PORT" not in gw_env and gw_env.get("BACKEND_PORT") == "8000" and
+          "8001" not in [str(p) for p in svcs["gateway"].get("expose", [])],
+          str(gw_env) + str(svcs["gateway"].get("expose")))
+    fe_env = svcs["frontend"]["environment"]
+    check("nginx proxies the API and /ws/ to the gateway's one port",
+          fe_env.get("GATEWAY_ADDR") == "gateway:8000" and "GATEWAY_WS" not in fe_env,
+          str(fe_env))
 
 full = compose()
 check("base + override is valid", full is not None)
@@ -88,8 +98,8 @@ if full:
     s = full["services"]
     check("override publishes the frontend on 3000", "3000:8080" in published(s["frontend"]),
           str(published(s["frontend"])))
-    check("override publishes the API on 8000 and the WebSocket on 8001",
-          {"8000:8000", "8001:8001"} <= set(published(s["gateway"])), str(published(s["gateway"])))
+    check("override publishes the gateway's one port, 8000 (API and WebSocket)",
+          published(s["gateway"]) == ["8000:8000"], str(published(s["gateway"])))
     check("workers and recorder publish nothing",
           not s["dsp-worker"].get("ports") and not s["recorder"].get("ports"))
 
@@ -98,12 +108,12 @@ check("with a sample .env it is valid", env is not None)
 if env:
     s = env["services"]
     check("ports come from .env", "4000:8080" in published(s["frontend"]) and
-          {"9000:8000", "9001:8001"} <= set(published(s["gateway"])),
+          published(s["gateway"]) == ["9000:8000"],
           str(published(s["frontend"])) + str(published(s["gateway"])))
     args = s["frontend"]["build"]["args"]
     check("API_URL and WS_URL become the dashboard's build args",
           args.get("VITE_API_URL") == "https://api.example.com" and
-          args.get("VITE_WS_URL") == "wss://ws.example.com", str(args))
+          args.get("VITE_WS_URL") == "wss://api.example.com", str(args))
     check("FRONTEND_URL reaches the gateway",
           s["gateway"]["environment"]["FRONTEND_URL"] == "https://app.example.com")
     check("pool size comes from .env", s["dsp-worker"]["environment"]["DSP_POOL_SPARE"] == "8")
@@ -116,6 +126,14 @@ for svc in ("gateway", "dsp-worker", "recorder", "frontend"):
     path = os.path.join(ROOT, svc, "Dockerfile")
     r = subprocess.run([lint, path], capture_output=True, text=True, timeout=60)
     check(f"dockerfilelint {svc}/Dockerfile", r.returncode == 0, r.stdout[-500:])
+
+for rel in ("docker-compose.yml", "docker-compose.override.yml", ".env",
+            "deploy/nginx.conf.template", "deploy/frontend-entrypoint.sh",
+            "gateway/Dockerfile", "frontend/Dockerfile", "gateway/openapi.json"):
+    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+        text = f.read()
+    check(f"{rel} does not name port 8001 or GATEWAY_WS",
+          "8001" not in text and "GATEWAY_WS" not in text)
 
 passed = sum(1 for _, ok in results if ok)
 failed = len(results) - passed

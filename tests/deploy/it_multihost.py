@@ -105,7 +105,7 @@ async def client(prefix):
     ids = [f"multihost-{i}" for i in range(4)]
     conns = []
     for sid in ids:
-        ws = await websockets.connect(f"ws://{gw}:8001/ws/audio?session_id={sid}",
+        ws = await websockets.connect(f"ws://{gw}:8000/ws/audio?session_id={sid}",
                                       open_timeout=5, max_size=2 ** 22)
         await ws.send(json.dumps({"action": "init", "sample_rate": 48000, "channels": 2}))
         await ws.send(json.dumps({"action": "start_record"}))
@@ -234,7 +234,7 @@ def main():
         if not pycsys.wait_port(rec, 7102, timeout=10, netns=ns(prefix, "gw")):
             raise RuntimeError("recorder not reachable from the gateway namespace")
         sysm.start("gateway", env("gw", {
-            "BACKEND_PORT": "8000", "WS_PORT": "8001", "BIND_ADDRESS": "0.0.0.0",
+            "BACKEND_PORT": "8000", "BIND_ADDRESS": "0.0.0.0",
             "WORKER_LISTEN_URL": "tcp://0.0.0.0:7000",
             "RECORDER_CTL_URL": f"tcp://{rec}:7102",
             "FRONTEND_URL": "http://localhost:3000",

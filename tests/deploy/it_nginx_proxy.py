@@ -6,7 +6,10 @@ deploy/nginx.conf.template with deploy/frontend-entrypoint.sh exactly as the
 frontend container does, starts Debian's nginx on a free loopback port, and
 checks through it: the built dashboard at / with its index fallback, the
 HTTP API routes proxied to the gateway, and a WebSocket session (upgrade,
-init, audio, meter) proxied to the gateway's WebSocket port.
+init, audio, meter) proxied to the same gateway port (its only one); then
+a client set up the earlier way, with one base URL (nginx's) for HTTP and
+the WebSocket, streams, records, lists, downloads and deletes through it
+(one_url_client.py).
 Usage: it_nginx_proxy.py BUILD_DIR
 """
 import asyncio
@@ -21,6 +24,7 @@ import math
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import one_url_client  # noqa: E402
 import pycsys  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -78,18 +82,17 @@ def main():
     sysm = pycsys.System(sys.argv[1])
     nginx = None
     try:
-        http_port, ws_port, nginx_port = (pycsys.free_port() for _ in range(3))
+        http_port, nginx_port = (pycsys.free_port() for _ in range(2))
         origin = f"http://127.0.0.1:{nginx_port}"
-        env = pycsys.local_env(sysm.tmp, http_port, ws_port, origins=origin)
+        env = pycsys.local_env(sysm.tmp, http_port, origins=origin)
         sysm.start("recorder", env)
         sysm.start("dsp-worker", env)
         sysm.start("gateway", env)
-        res.check("gateway HTTP port up", pycsys.wait_port("127.0.0.1", http_port))
-        res.check("gateway WebSocket port up", pycsys.wait_port("127.0.0.1", ws_port))
+        res.check("gateway port up", pycsys.wait_port("127.0.0.1", http_port))
 
         nginx_run = os.path.join(sysm.tmp, "nginx")
-        nenv = dict(os.environ, GATEWAY_HTTP=f"127.0.0.1:{http_port}",
-                    GATEWAY_WS=f"127.0.0.1:{ws_port}", LISTEN_PORT=str(nginx_port),
+        nenv = dict(os.environ, GATEWAY_ADDR=f"127.0.0.1:{http_port}",
+                    LISTEN_PORT=str(nginx_port),
                     DASHBOARD_DIR=DIST, NGINX_RUN=nginx_run,
                     NGINX_TEMPLATE=os.path.join(ROOT, "deploy", "nginx.conf.template"))
         nginx = subprocess.Popen([os.path.join(ROOT, "deploy", "frontend-entrypoint.sh")],
@@ -123,6 +126,7 @@ def main():
         asyncio.run(asyncio.wait_for(
             ws_session(f"ws://127.0.0.1:{nginx_port}/ws/audio?session_id=nginx-proxy-1",
                        origin, res), 30))
+        one_url_client.run(base, origin, res)
     except Exception as e:  # a failure anywhere is a failed check, not a crash
         res.check("no exception", False, repr(e))
     finally:

@@ -117,13 +117,13 @@ class System:
         subprocess.run(["rm", "-rf", self.tmp], check=False)
 
 
-def local_env(tmp, http_port, ws_port, origins="http://localhost:3000"):
-    """The environment of a one-machine system on loopback and ipc://."""
+def local_env(tmp, http_port, origins="http://localhost:3000"):
+    """The environment of a one-machine system on loopback and ipc://; the
+    gateway serves HTTP and the WebSocket on http_port."""
     return {
         "DATA_DIR": os.path.join(tmp, "data"),
         "RUN_DIR": os.path.join(tmp, "run"),
         "BACKEND_PORT": str(http_port),
-        "WS_PORT": str(ws_port),
         "BIND_ADDRESS": "127.0.0.1",
         "FRONTEND_URL": origins,
         "DSP_POOL_SPARE": "2",

@@ -240,7 +240,7 @@ static long long one_start(enum svc s, long long n, int *outcome)
 {
 	char *dir = pyc_tmpdir_new(), report[600], hit[600], err[600], bin[600];
 	run_env e = {.n = 0};
-	int http = pyc_free_port(), ws = pyc_free_port();
+	int http = pyc_free_port();
 	snprintf(report, sizeof(report), "%s/report", dir);
 	snprintf(hit, sizeof(hit), "%s/hit", dir);
 	snprintf(err, sizeof(err), "%s/stderr", dir);
@@ -248,7 +248,6 @@ static long long one_start(enum svc s, long long n, int *outcome)
 	env_add(&e, "DATA_DIR=%s", dir);
 	env_add(&e, "RUN_DIR=%s/run", dir);
 	env_add(&e, "BACKEND_PORT=%d", http);
-	env_add(&e, "WS_PORT=%d", ws);
 	env_add(&e, "BIND_ADDRESS=127.0.0.1");
 	/* warn: the host logs a worker's death by a signal */
 	env_add(&e, "LOG_LEVEL=%s", getenv("PYC_TEST_LOG_LEVEL") ? getenv("PYC_TEST_LOG_LEVEL") : "warn");

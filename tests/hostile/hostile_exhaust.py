@@ -5,12 +5,13 @@ More WebSocket sessions than MAX_SESSIONS_PER_IP from one address get a
 clear refusal (HTTP 429 to the upgrade, no WebSocket, the connection
 closed) while other addresses are still served; refusals never use up a
 slot, and a slot freed by a closed connection is usable again. The same
-for HTTP_MAX_PER_IP on the HTTP port (libmicrohttpd's accept policy: the
+for HTTP_MAX_PER_IP on the public port (the gateway's dispatcher: the
 connection is closed at once, without an answer), plus a burst of 200
 connections from one address. Loopback has all of 127.0.0.0/8, so the
 clients bind 127.0.0.2..127.0.0.9 while the server binds 127.0.0.1
 (BIND_ADDRESS); a second system bound to 127.0.0.2 shows BIND_ADDRESS is
-honoured on both ports (nothing answers on 127.0.0.1 there).
+honoured on the public port, HTTP and WebSocket (nothing answers on
+127.0.0.1 there).
 
 NOTES: TRUSTED_PROXIES is empty, so every address is limited;
 MAX_SESSIONS_PER_IP and HTTP_MAX_PER_IP are 4 to keep the test small.
@@ -173,14 +174,13 @@ def bind_address(res, build_dir):
             if not up:
                 time.sleep(0.1)
         res.check("a system with BIND_ADDRESS=127.0.0.2 serves /health there", up)
-        for port, what in ((other.http_port, "HTTP"), (other.ws_port, "WebSocket")):
-            try:
-                s = hu.tcp(port, host="127.0.0.1", timeout=1)
-                s.close()
-                refused = False
-            except OSError:
-                refused = True
-            res.check(f"... and nothing answers on 127.0.0.1 at its {what} port", refused)
+        try:
+            s = hu.tcp(other.http_port, host="127.0.0.1", timeout=1)
+            s.close()
+            refused = False
+        except OSError:
+            refused = True
+        res.check("... and nothing answers on 127.0.0.1 at its port", refused)
         try:
             s = hu.tcp(other.ws_port, host="127.0.0.2", timeout=3)
             s.sendall(b"GET /ws/audio?session_id=bind-check HTTP/1.1\r\nHost: x\r\n"
@@ -199,14 +199,14 @@ def bind_address(res, build_dir):
 def exhaust(system, canary, res):
     ws_limit(system, canary, res)
     http_limit(system, canary, res)
-    for port in (system.http_port, system.ws_port):
-        try:
-            s = hu.tcp(port, host="127.0.0.2", timeout=1)
-            s.close()
-            reached = True
-        except OSError:
-            reached = False
-        res.check(f"BIND_ADDRESS=127.0.0.1: port {port} is not reachable on 127.0.0.2", not reached)
+    try:
+        s = hu.tcp(system.http_port, host="127.0.0.2", timeout=1)
+        s.close()
+        reached = True
+    except OSError:
+        reached = False
+    res.check(f"BIND_ADDRESS=127.0.0.1: port {system.http_port} is not reachable on 127.0.0.2",
+              not reached)
     bind_address(res, sys.argv[1])
 
 

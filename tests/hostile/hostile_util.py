@@ -48,8 +48,8 @@ class HostileSystem:
     def __init__(self, build_dir, extra=None, bind="127.0.0.1"):
         self.sysm = pycsys.System(build_dir)
         self.http_port = pycsys.free_port()
-        self.ws_port = pycsys.free_port()
-        self.env = pycsys.local_env(self.sysm.tmp, self.http_port, self.ws_port, origins=ORIGIN)
+        self.ws_port = self.http_port  # one public port: the WebSocket is on it too
+        self.env = pycsys.local_env(self.sysm.tmp, self.http_port, origins=ORIGIN)
         self.env["BIND_ADDRESS"] = bind
         self.env["DSP_POOL_SPARE"] = "4"
         self.env["DSP_POOL_MAX"] = "64"

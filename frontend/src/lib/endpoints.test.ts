@@ -7,11 +7,17 @@ const page = (url: string) => {
 };
 
 describe("endpoints", () => {
-  it("uses the gateway's WebSocket port when the page comes from the local HTTP port (make run)", () => {
+  it("uses the page's own port for the WebSocket when the gateway serves the page (make run)", () => {
     expect(resolveEndpoints({}, page("http://localhost:8000/"))).toEqual({
       apiBase: "http://localhost:8000",
-      wsBase: "ws://localhost:8001",
+      wsBase: "ws://localhost:8000",
     });
+  });
+
+  it("special-cases no port: any BACKEND_PORT keeps the page's port", () => {
+    for (const port of ["18800", "8001", "9000", "3000"]) {
+      expect(resolveEndpoints({}, page(`http://box.lan:${port}/`)).wsBase).toBe(`ws://box.lan:${port}`);
+    }
   });
 
   it("stays on the page's origin behind the nginx proxy", () => {
@@ -25,8 +31,17 @@ describe("endpoints", () => {
     });
   });
 
-  it("uses wss for a page served over https on the local port", () => {
-    expect(resolveEndpoints({}, page("https://box.lan:8000/")).wsBase).toBe("wss://box.lan:8001");
+  it("uses wss for a page served over https", () => {
+    expect(resolveEndpoints({}, page("https://box.lan:8000/")).wsBase).toBe("wss://box.lan:8000");
+  });
+
+  it("takes one host for both as the earlier deployment instructions set it", () => {
+    expect(
+      resolveEndpoints(
+        { VITE_API_URL: "https://api.example.com", VITE_WS_URL: "wss://api.example.com" },
+        page("https://app.example.com/"),
+      ),
+    ).toEqual({ apiBase: "https://api.example.com", wsBase: "wss://api.example.com" });
   });
 
   it("takes the build-time URLs for split domains, without trailing slashes", () => {
@@ -42,21 +57,21 @@ describe("endpoints", () => {
     expect(resolveEndpoints({ VITE_WS_URL: "https://ws.example.org" }, page("https://a.example.org/")).wsBase).toBe(
       "wss://ws.example.org",
     );
-    expect(resolveEndpoints({ VITE_WS_URL: "http://10.0.0.2:8001" }, page("http://a/")).wsBase).toBe("ws://10.0.0.2:8001");
+    expect(resolveEndpoints({ VITE_WS_URL: "http://10.0.0.2:8000" }, page("http://a/")).wsBase).toBe("ws://10.0.0.2:8000");
   });
 
   it("treats empty settings as unset", () => {
     expect(resolveEndpoints({ VITE_API_URL: " ", VITE_WS_URL: "" }, page("http://127.0.0.1:8000/"))).toEqual({
       apiBase: "http://127.0.0.1:8000",
-      wsBase: "ws://127.0.0.1:8001",
+      wsBase: "ws://127.0.0.1:8000",
     });
   });
 
   it("brackets an IPv6 host", () => {
-    expect(resolveEndpoints({}, page("http://[::1]:8000/")).wsBase).toBe("ws://[::1]:8001");
+    expect(resolveEndpoints({}, page("http://[::1]:8000/")).wsBase).toBe("ws://[::1]:8000");
   });
 
   it("builds the audio socket URL with the session id", () => {
-    expect(audioSocketUrl("ws://h:8001", "abc_-1")).toBe("ws://h:8001/ws/audio?session_id=abc_-1");
+    expect(audioSocketUrl("ws://h:8000", "abc_-1")).toBe("ws://h:8000/ws/audio?session_id=abc_-1");
   });
 });

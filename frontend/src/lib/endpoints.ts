@@ -1,13 +1,11 @@
 // lib/endpoints.ts - where the HTTP API and the WebSocket live, from build-time settings and the page's address.
 //
 // NOTES: one build must work in three places: behind the docker-compose nginx
-// proxy (one origin for everything), on split domains (VITE_API_URL and
-// VITE_WS_URL set at build time), and from `make run`, where the gateway
-// serves the page and the API on BACKEND_PORT (8000) and the WebSocket on
-// its own port (8001). Pure, so it is unit-tested without a browser.
-
-export const LOCAL_HTTP_PORT = "8000";
-export const LOCAL_WS_PORT = "8001";
+// proxy, from `make run` (the gateway serves the page, the API and the
+// WebSocket on its one port, BACKEND_PORT, whatever its number), and on
+// other domains (VITE_API_URL and VITE_WS_URL set at build time). Without
+// VITE_WS_URL the WebSocket is on the page's own host and port; no port is
+// special. Pure, so it is unit-tested without a browser.
 
 export interface PageLocation {
   protocol: string; // "http:" | "https:"
@@ -43,8 +41,7 @@ export function resolveEndpoints(
   } else {
     const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
     const host = loc.hostname.includes(":") && !loc.hostname.startsWith("[") ? `[${loc.hostname}]` : loc.hostname;
-    if (loc.port === LOCAL_HTTP_PORT) wsBase = `${scheme}//${host}:${LOCAL_WS_PORT}`;
-    else wsBase = `${scheme}//${host}${loc.port ? `:${loc.port}` : ""}`;
+    wsBase = `${scheme}//${host}${loc.port ? `:${loc.port}` : ""}`;
   }
   return { apiBase, wsBase };
 }

@@ -46,7 +46,7 @@ function harness(params: Record<string, unknown> = { gain: 6, filter_enabled: tr
   const binaries: ArrayBuffer[] = [];
   const p = { ...params };
   const s = new SessionSocket({
-    url: "ws://h:8001/ws/audio?session_id=S1",
+    url: "ws://h:8000/ws/audio?session_id=S1",
     init: () => ({ action: "init", sample_rate: 48000, channels: 2, waveform_points: 512 }),
     params: () => p,
     onStatus: (st) => statuses.push(st),
@@ -80,7 +80,7 @@ describe("session socket", () => {
     h.s.start();
     expect(h.s.status.state).toBe("connecting");
     const ws = h.sockets[0];
-    expect(ws.url).toBe("ws://h:8001/ws/audio?session_id=S1");
+    expect(ws.url).toBe("ws://h:8000/ws/audio?session_id=S1");
     expect(ws.binaryType).toBe("arraybuffer");
     ws.open();
     expect(h.s.status.state).toBe("live");
