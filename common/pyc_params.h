@@ -49,7 +49,13 @@ enum pyc_param_bit {
 	PYC_P_WAVEFORM = 1u << 9,
 	PYC_P_METER_RATE = 1u << 10,
 	PYC_P_MONITOR = 1u << 11,
-	PYC_P_ALL = (1u << 12) - 1,
+	PYC_P_LOUDNESS = 1u << 12,
+	PYC_P_ALL = (1u << 13) - 1, /* every field */
+	/* Not a field: "restart the integrated loudness and the LRA" (the
+	 * client's reset_loudness). Accepted by the checks, never merged into
+	 * the parameters in force. */
+	PYC_P_LOUDNESS_RESET = 1u << 13,
+	PYC_P_VALID = PYC_P_ALL | PYC_P_LOUDNESS_RESET,
 };
 
 typedef struct pyc_params {
@@ -66,12 +72,14 @@ typedef struct pyc_params {
 	int32_t waveform_points;/* 0 (not sent) or 2..4096 */
 	double max_meter_rate;  /* meters/s at most, 0 = one per chunk */
 	int32_t monitor;        /* 0 or 1 */
+	int32_t loudness;       /* 0 or 1: EBU R128 meter fields (off by default) */
 } pyc_params;
 
 /* Fills every field with its default and sets mask to PYC_P_ALL. */
 void pyc_params_defaults(pyc_params *p);
 
-/* Copies into dst the fields whose bits are set in src->mask. */
+/* Copies into dst the fields whose bits are set in src->mask (the
+ * PYC_P_LOUDNESS_RESET bit is not copied). */
 void pyc_params_merge(pyc_params *dst, const pyc_params *src);
 
 /* Checks every field present in p->mask against its range (NaN and

@@ -580,12 +580,13 @@ static int apply_params(worker *w, const pyc_params *p)
 		pyc_log(PYC_LOG_INFO, "session %.8s: format change ends the recording", w->sid);
 		record_stop(w, false);
 	}
-	next.mask = PYC_P_ALL;
+	next.mask = PYC_P_ALL | (p->mask & PYC_P_LOUDNESS_RESET);
 	if ((rv = dw_pipeline_set_params(w->pl, &next)) != PYC_OK) {
 		send_error(w, "out_of_range", "parameters refused by the engine: %s",
 		    pyc_strerror(rv));
 		return -1;
 	}
+	next.mask = PYC_P_ALL;
 	w->params = next;
 	if (fmt_change) {
 		w->backlog_s = 0;

@@ -44,6 +44,7 @@ static const field fields[] = {
 	F("waveform_points", K_INT, PYC_P_WAVEFORM, waveform_points),
 	F("max_meter_rate", K_NUM, PYC_P_METER_RATE, max_meter_rate),
 	F("monitor", K_BOOL, PYC_P_MONITOR, monitor),
+	F("loudness", K_BOOL, PYC_P_LOUDNESS, loudness),
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -134,6 +135,7 @@ static const char *range_text(const char *name)
 		{"waveform_points", "0 or 2..4096"},
 		{"max_meter_rate", "0..1000 per second"},
 		{"monitor", "true or false"},
+		{"loudness", "true or false"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(t[i].n, name) == 0)
@@ -209,6 +211,11 @@ pyc_err gw_proto_parse(const char *text, size_t len, gw_cmd *cmd, gw_proto_err *
 	} else if (strcmp(act->valuestring, "stop_record") == 0) {
 		cmd->action = GW_ACT_STOP_RECORD;
 		allowed = 0;
+	} else if (strcmp(act->valuestring, "reset_loudness") == 0) {
+		/* A set_params carrying only the reset bit (docs/wire.md). */
+		cmd->action = GW_ACT_SET_PARAMS;
+		allowed = 0;
+		cmd->params.mask = PYC_P_LOUDNESS_RESET;
 	} else {
 		char a[48];
 		snprintf(a, sizeof(a), "%.40s", act->valuestring);
