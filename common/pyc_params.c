@@ -99,7 +99,8 @@ pyc_err pyc_params_check(const pyc_params *p, const char **bad)
 	    (!in_range(p->fft_size, PYC_FFT_MIN, PYC_FFT_MAX) ||
 		!is_pow2(p->fft_size)))
 		f = "fft_size";
-	else if ((m & PYC_P_BANDS) && !in_range(p->bands, 0, PYC_BANDS_MAX))
+	else if ((m & PYC_P_BANDS) && !in_range(p->bands, 0, PYC_BANDS_MAX) &&
+	    p->bands != PYC_BANDS_THIRD_OCTAVE)
 		f = "bands";
 	else if ((m & PYC_P_WAVEFORM) &&
 	    (!in_range(p->waveform_points, 0, PYC_WAVEFORM_MAX) ||

@@ -32,6 +32,10 @@
 #define PYC_FFT_MAX 16384
 #define PYC_FFT_DEFAULT 4096
 #define PYC_BANDS_MAX 256
+/* bands = this: 1/3-octave bands on the IEC 61260-1 base-10 midband
+ * frequencies (ANSI S1.11 nominal centres 20 Hz, 25 Hz, 31.5 Hz, ...), the
+ * public "third_octave" (docs/protocol.md) */
+#define PYC_BANDS_THIRD_OCTAVE (-3)
 #define PYC_METER_BANDS 32 /* the public "spectrum" field */
 #define PYC_WAVEFORM_MAX 4096
 #define PYC_METER_RATE_MAX 1000.0
@@ -68,7 +72,7 @@ typedef struct pyc_params {
 	double integration_s;   /* 0..10, 0 = no smoothing */
 	int32_t filter_order;   /* 2..8 */
 	int32_t fft_size;       /* power of two, 256..16384 */
-	int32_t bands;          /* 0 (not sent) or 1..256 */
+	int32_t bands;          /* 0 (not sent), 1..256 or PYC_BANDS_THIRD_OCTAVE */
 	int32_t waveform_points;/* 0 (not sent) or 2..4096 */
 	double max_meter_rate;  /* meters/s at most, 0 = one per chunk */
 	int32_t monitor;        /* 0 or 1 */

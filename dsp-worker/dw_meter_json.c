@@ -251,7 +251,9 @@ char *dw_ready_json(const pyc_params *p, const float *band_hz, int nbands)
 	    cJSON_AddNumberToObject(o, "sample_rate", p->sample_rate) != NULL &&
 	    cJSON_AddNumberToObject(o, "channels", p->channels) != NULL &&
 	    cJSON_AddNumberToObject(o, "fft_size", p->fft_size) != NULL &&
-	    cJSON_AddNumberToObject(o, "bands", p->bands) != NULL &&
+	    (p->bands == PYC_BANDS_THIRD_OCTAVE ?
+		cJSON_AddStringToObject(o, "bands", "third_octave") :
+		cJSON_AddNumberToObject(o, "bands", p->bands)) != NULL &&
 	    cJSON_AddRawToObject(o, "band_hz", arr_f(&w, band_hz, nbands, K_HZ)) != NULL &&
 	    cJSON_AddNumberToObject(o, "filter_order", p->filter_order) != NULL &&
 	    cJSON_AddBoolToObject(o, "filter_enabled", p->filter_enabled != 0) != NULL &&

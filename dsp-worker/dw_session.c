@@ -563,6 +563,11 @@ static void send_ready(worker *w)
 	float hz[PYC_BANDS_MAX > PYC_METER_BANDS ? PYC_BANDS_MAX : PYC_METER_BANDS];
 	dw_pipeline_params(w->pl, &eff);
 	int n = eff.bands > 0 ? eff.bands : PYC_METER_BANDS;
+	if (eff.bands == PYC_BANDS_THIRD_OCTAVE) {
+		const float *t = dw_pipeline_band_hz(w->pl, &n);
+		send_event(w, dw_ready_json(&eff, t, n));
+		return;
+	}
 	dw_band_centres(eff.sample_rate, n, hz);
 	send_event(w, dw_ready_json(&eff, hz, n));
 }

@@ -100,13 +100,43 @@ static void band_set(bandset *b, int i, double e0, double e1, double fc,
 	b->db[i] = -120.0f;
 }
 
+/* 1/3-octave band k (k = 0: 1 kHz): the IEC 61260-1 base-10 midband
+ * frequency 1000 * 10^(k/10), edges at 10^(+-1/20) of it. */
+static double third_mid(int k)
+{
+	return 1000.0 * pow(10.0, k / 10.0);
+}
+
+/* Its ANSI S1.11 / IEC nominal centre: 1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5,
+ * 6.3, 8 times a power of ten. */
+static double third_nominal(int k)
+{
+	static const double mant[10] = { 1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0,
+		5.0, 6.3, 8.0 };
+	int d = k >= 0 ? k / 10 : -((-k + 9) / 10);
+	return mant[k - 10 * d] * pow(10.0, 3 + d);
+}
+
+/* The 1/3-octave bands that fit whole between 20 Hz (k = -17) and Nyquist. */
+static int third_count(double nyq, int *k0)
+{
+	int n = 0;
+	*k0 = DW_THIRD_K_MIN;
+	while (third_mid(*k0 + n) * pow(10.0, 0.05) <= nyq)
+		n++;
+	return n;
+}
+
 static pyc_err bandset_make(bandset *b, int nb, int fft_n, double rate,
     int want01)
 {
 	int nbins = fft_n / 2 + 1;
 	double df = rate / fft_n, nyq = rate / 2.0;
+	int k0 = 0, third = nb == PYC_BANDS_THIRD_OCTAVE;
 
 	memset(b, 0, sizeof(*b));
+	if (third)
+		nb = third_count(nyq, &k0);
 	if (nb == 0)
 		return PYC_OK;
 	b->n = nb;
@@ -124,6 +154,15 @@ static pyc_err bandset_make(bandset *b, int nb, int fft_n, double rate,
 	    b->hz == NULL || b->db == NULL || (want01 && b->u01 == NULL)) {
 		bandset_free(b);
 		return PYC_ENOMEM;
+	}
+	if (third) {
+		double g = pow(10.0, 0.05);
+		for (int i = 0; i < nb; i++) {
+			double fm = third_mid(k0 + i);
+			band_set(b, i, fm / g, fm * g, fm, df, nbins);
+			b->hz[i] = (float) third_nominal(k0 + i);
+		}
+		return PYC_OK;
 	}
 	double ratio = nyq / DW_BAND_LO_HZ;
 	for (int i = 0; i < nb; i++) {
@@ -147,7 +186,9 @@ pyc_err dw_spectrum_create(int fft_size, double rate_hz, int bands,
 	pyc_err rv;
 
 	if (out == NULL || !(rate_hz >= 2.0 * DW_BAND_LO_HZ * 2.0) ||
-	    !isfinite(rate_hz) || bands < 0 || bands > PYC_BANDS_MAX ||
+	    !isfinite(rate_hz) ||
+	    ((bands < 0 || bands > PYC_BANDS_MAX) &&
+		bands != PYC_BANDS_THIRD_OCTAVE) ||
 	    !(tau_s >= 0.0 && tau_s <= PYC_INTEGRATION_MAX_S))
 		return PYC_EINVAL;
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)

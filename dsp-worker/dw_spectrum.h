@@ -32,10 +32,13 @@ typedef struct dw_spectrum dw_spectrum;
 
 #define DW_BAND_LO_HZ 20.0
 #define DW_METER_FLOOR_DB (-80.0)
+#define DW_THIRD_K_MIN (-17) /* the 20 Hz 1/3-octave band: 1000 * 10^(-1.7) */
 
 /* Creates a spectrum of fft_size points (a power of two, 16..65536) at
- * rate_hz with a band view of bands (0 = none, else 1..PYC_BANDS_MAX)
- * besides the PYC_METER_BANDS one, and smoothing tau_s (0..10 s).
+ * rate_hz with a band view of bands (0 = none, else 1..PYC_BANDS_MAX, or
+ * PYC_BANDS_THIRD_OCTAVE: the 1/3-octave bands from 20 Hz that fit whole
+ * below Nyquist, band_hz their nominal centres) besides the
+ * PYC_METER_BANDS one, and smoothing tau_s (0..10 s).
  * PYC_EINVAL, PYC_ENOMEM. The caller frees *out with dw_spectrum_destroy. */
 pyc_err dw_spectrum_create(int fft_size, double rate_hz, int bands,
     double tau_s, dw_spectrum **out);

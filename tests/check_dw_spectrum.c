@@ -206,6 +206,117 @@ START_TEST(test_dw_spectrum_noise_reads_band_power)
 }
 END_TEST
 
+/* IEC 61260-1 / ANSI S1.11 nominal 1/3-octave centres, 20 Hz .. 80 kHz. */
+static const double third_nominal[] = { 20, 25, 31.5, 40, 50, 63, 80, 100,
+	125, 160, 200, 250, 315, 400, 500, 630, 800, 1000, 1250, 1600, 2000,
+	2500, 3150, 4000, 5000, 6300, 8000, 10000, 12500, 16000, 20000, 25000,
+	31500, 40000, 50000, 63000, 80000 };
+
+START_TEST(test_dw_spectrum_third_octave_layout)
+{
+	const double rates[] = { 8000, 44100, 48000, 192000 };
+	const int want[] = { 23, 30, 31, 37 }; /* bands whose upper edge <= fs/2 */
+	for (int r = 0; r < 4; r++) {
+		dw_spectrum *sp;
+		ck_assert_int_eq(dw_spectrum_create(4096, rates[r], PYC_BANDS_THIRD_OCTAVE, 0.0,
+		    &sp), PYC_OK);
+		int n = dw_spectrum_nbands(sp);
+		ck_assert_int_eq(n, want[r]);
+		for (int i = 0; i < n; i++)
+			ck_assert_double_eq_tol(dw_spectrum_band_hz(sp)[i], third_nominal[i], 1e-3);
+		dw_spectrum_destroy(sp);
+	}
+	/* A 1 kHz sine at -6 dBFS reads -6 in the 1 kHz band. */
+	dw_spectrum *sp;
+	float *x = tone(8192, 1000.0, 48000.0, 0.5);
+	ck_assert_int_eq(dw_spectrum_create(4096, 48000, PYC_BANDS_THIRD_OCTAVE, 0.0, &sp),
+	    PYC_OK);
+	dw_spectrum_push(sp, x, 8192);
+	dw_spectrum_update(sp);
+	ck_assert_double_eq_tol(dw_spectrum_band_db(sp)[17], -6.02, 0.5);
+	ck_assert_double_lt(dw_spectrum_band_db(sp)[14], -40.0); /* 500 Hz */
+	dw_spectrum_destroy(sp);
+	free(x);
+}
+END_TEST
+
+/* Gaussian white noise (xorshift + Box-Muller) through Paul Kellet's
+ * "refined" pink filter (within +-0.05 dB of -3 dB/octave from 9.2 Hz at
+ * 44.1 kHz), scaled to about -20 dBFS RMS. */
+static float *pink(size_t n, uint32_t seed)
+{
+	float *x = malloc(n * sizeof(float));
+	uint32_t s = seed;
+	double b[7] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		double u[2];
+		for (int k = 0; k < 2; k++) {
+			s ^= s << 13;
+			s ^= s >> 17;
+			s ^= s << 5;
+			u[k] = ((double) s + 1.0) / 4294967297.0;
+		}
+		double w = sqrt(-2.0 * log(u[0])) * cos(2.0 * M_PI * u[1]);
+		b[0] = 0.99886 * b[0] + w * 0.0555179;
+		b[1] = 0.99332 * b[1] + w * 0.0750759;
+		b[2] = 0.96900 * b[2] + w * 0.1538520;
+		b[3] = 0.86650 * b[3] + w * 0.3104856;
+		b[4] = 0.55000 * b[4] + w * 0.5329522;
+		b[5] = -0.7616 * b[5] - w * 0.0168980;
+		double p = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + w * 0.5362;
+		b[6] = w * 0.115926;
+		x[i] = (float) (p * 0.02);
+	}
+	return x;
+}
+
+START_TEST(test_dw_spectrum_pink_noise_flat_third_octaves)
+{
+	const double rate = 44100.0;
+	const size_t total = 10 * 44100; /* 10 s */
+	float *x = pink(total, 2024u);
+	for (int fft = 1024; fft <= 16384; fft *= 4) {
+		dw_spectrum *sp;
+		ck_assert_int_eq(dw_spectrum_create(fft, rate, PYC_BANDS_THIRD_OCTAVE, 0.0, &sp),
+		    PYC_OK);
+		int nb = dw_spectrum_nbands(sp), hop = fft / 2, frames = 0;
+		double acc[40] = { 0 };
+		/* Integrate: the linear mean of every frame's band powers. */
+		for (size_t done = 0; done + (size_t) hop <= total; done += (size_t) hop) {
+			uint64_t before = dw_spectrum_frames(sp);
+			dw_spectrum_push(sp, x + done, (size_t) hop);
+			if (dw_spectrum_frames(sp) == before)
+				continue;
+			dw_spectrum_update(sp);
+			for (int i = 0; i < nb; i++)
+				acc[i] += pow(10.0, dw_spectrum_band_db(sp)[i] / 10.0);
+			frames++;
+		}
+		ck_assert_int_gt(frames, 40);
+		double df = rate / fft, mean = 0.0;
+		int used = 0, use[40] = { 0 };
+		for (int i = 0; i < nb; i++) {
+			double fm = 1000.0 * pow(10.0, (DW_THIRD_K_MIN + i) / 10.0);
+			double width = fm * (pow(10.0, 0.05) - pow(10.0, -0.05));
+			if (width >= 4.0 * df) {
+				use[i] = 1;
+				acc[i] = 10.0 * log10(acc[i] / frames);
+				mean += acc[i];
+				used++;
+			}
+		}
+		ck_assert_int_ge(used, 10);
+		mean /= used;
+		for (int i = 0; i < nb; i++)
+			if (use[i] && fabs(acc[i] - mean) > 1.0)
+				ck_abort_msg("fft %d: %g Hz band %.2f dB, mean %.2f", fft,
+				    third_nominal[i], acc[i], mean);
+		dw_spectrum_destroy(sp);
+	}
+	free(x);
+}
+END_TEST
+
 START_TEST(test_dw_spectrum_hop_independent_of_chunks)
 {
 	const size_t total = 20000;
@@ -374,6 +485,8 @@ static Suite *dw_spectrum_suite(void)
 	tcase_add_test(core, test_dw_spectrum_band_of_tone_is_max);
 	tcase_add_test(core, test_dw_spectrum_sine_reads_its_level);
 	tcase_add_test(core, test_dw_spectrum_noise_reads_band_power);
+	tcase_add_test(core, test_dw_spectrum_third_octave_layout);
+	tcase_add_test(core, test_dw_spectrum_pink_noise_flat_third_octaves);
 	tcase_add_test(core, test_dw_spectrum_hop_independent_of_chunks);
 	tcase_add_test(core, test_dw_spectrum_smoothing_step_response);
 	tcase_add_test(core, test_dw_spectrum_meter01_mapping);

@@ -98,7 +98,8 @@ static void chk_params(const pyc_params *v, const uint8_t *p, size_t n)
 	FZ_ASSERT(!(m & PYC_P_FFT) || (in_range(v->fft_size, 256, 16384) &&
 	                                  (v->fft_size & (v->fft_size - 1)) == 0),
 	    "fft_size %d", (int) v->fft_size);
-	FZ_ASSERT(!(m & PYC_P_BANDS) || in_range(v->bands, 0, 256), "bands %d", (int) v->bands);
+	FZ_ASSERT(!(m & PYC_P_BANDS) || in_range(v->bands, 0, 256) ||
+	        v->bands == PYC_BANDS_THIRD_OCTAVE, "bands %d", (int) v->bands);
 	FZ_ASSERT(!(m & PYC_P_WAVEFORM) ||
 	        (in_range(v->waveform_points, 0, 4096) && v->waveform_points != 1),
 	    "waveform_points %d", (int) v->waveform_points);
