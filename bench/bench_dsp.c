@@ -6,7 +6,9 @@
  * levels, spectrum FFT 4096, waveform 512 points, one meter read per chunk
  * as the worker does by default) in 128- and 1024-frame chunks, and prints
  * ns per frame (best of 5 runs), frames per second, and ns per frame per
- * stage (a separate profiled run). When /usr/bin/python3 (or $PYTHON) has
+ * stage (a separate profiled run, with loudness on). The chain runs with
+ * the EBU R128 loudness meter off (the default) and on (libebur128: M, S,
+ * I, LRA, 4x oversampled true peak), and both figures are printed. When /usr/bin/python3 (or $PYTHON) has
  * SciPy, bench_dsp_scipy.py runs the equivalent NumPy/SciPy chain on the
  * same signal (written to a temporary file) in two forms, and both ratios
  * are printed: "minimal", the core operations only (sosfilt with carried
@@ -61,7 +63,7 @@ static uint8_t *make_signal(size_t frames)
 	return b;
 }
 
-static dw_pipeline *make_pipeline(void)
+static dw_pipeline *make_pipeline(int loudness)
 {
 	pyc_params p;
 	dw_pipeline *pl = NULL;
@@ -75,6 +77,7 @@ static dw_pipeline *make_pipeline(void)
 	p.fft_size = FFT;
 	p.integration_s = 0.125;
 	p.waveform_points = 512;
+	p.loudness = loudness;
 	if (dw_pipeline_create(&p, &pl) != PYC_OK) {
 		fprintf(stderr, "bench_dsp: cannot create the pipeline\n");
 		exit(1);
@@ -139,15 +142,19 @@ int main(int argc, char **argv)
 	    seconds, frames, GAIN_DB, ORDER, CUTOFF, FFT, FFT / 2);
 	for (int c = 0; c < 2; c++) {
 		size_t chunk = chunks[c];
-		double best = 1e9, best_nm = 1e9;
+		double best = 1e9, best_nm = 1e9, best_ld = 1e9;
 		for (int rep = 0; rep < 5; rep++) {
-			dw_pipeline *pl = make_pipeline();
+			dw_pipeline *pl = make_pipeline(0);
 			double t = one_pass(pl, sig, frames, chunk, out, 1);
 			best = t < best ? t : best;
 			dw_pipeline_destroy(pl);
-			pl = make_pipeline();
+			pl = make_pipeline(0);
 			t = one_pass(pl, sig, frames, chunk, out, 0);
 			best_nm = t < best_nm ? t : best_nm;
+			dw_pipeline_destroy(pl);
+			pl = make_pipeline(1);
+			t = one_pass(pl, sig, frames, chunk, out, 1);
+			best_ld = t < best_ld ? t : best_ld;
 			dw_pipeline_destroy(pl);
 		}
 		c_ns[c] = best * 1e9 / (double) frames;
@@ -156,8 +163,12 @@ int main(int argc, char **argv)
 		    chunk, c_ns[c], frames / best / 1e6, frames / best / RATE,
 		    best_nm * 1e9 / (double) frames);
 		printf("  per chunk: %.2f us\n", best * 1e6 / ((double) frames / chunk));
+		printf("  loudness off: %.2f ns/frame; loudness on: %.2f ns/frame "
+		       "(+%.2f ns/frame, %.1f M frames/s)\n", c_ns[c],
+		    best_ld * 1e9 / (double) frames,
+		    (best_ld - best) * 1e9 / (double) frames, frames / best_ld / 1e6);
 
-		dw_pipeline *pl = make_pipeline();
+		dw_pipeline *pl = make_pipeline(1);
 		uint64_t ns[DW_STAGE_COUNT], sum = 0;
 		dw_pipeline_profile(pl, 1);
 		one_pass(pl, sig, frames, chunk, out, 1);

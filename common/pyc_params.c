@@ -23,6 +23,7 @@ void pyc_params_defaults(pyc_params *p)
 	p->waveform_points = 0;
 	p->max_meter_rate = 0.0;
 	p->monitor = 0;
+	p->loudness = 0;
 }
 
 void pyc_params_merge(pyc_params *dst, const pyc_params *src)
@@ -52,7 +53,9 @@ void pyc_params_merge(pyc_params *dst, const pyc_params *src)
 		dst->max_meter_rate = src->max_meter_rate;
 	if (m & PYC_P_MONITOR)
 		dst->monitor = src->monitor;
-	dst->mask |= m;
+	if (m & PYC_P_LOUDNESS)
+		dst->loudness = src->loudness;
+	dst->mask |= m & PYC_P_ALL;
 }
 
 static int in_range(double v, double lo, double hi)
@@ -70,7 +73,7 @@ pyc_err pyc_params_check(const pyc_params *p, const char **bad)
 	const char *f = NULL;
 	uint32_t m = p->mask;
 
-	if ((m & ~(uint32_t) PYC_P_ALL) != 0)
+	if ((m & ~(uint32_t) PYC_P_VALID) != 0)
 		f = "mask";
 	else if ((m & PYC_P_RATE) &&
 	    !in_range(p->sample_rate, PYC_RATE_MIN, PYC_RATE_MAX))
@@ -96,7 +99,8 @@ pyc_err pyc_params_check(const pyc_params *p, const char **bad)
 	    (!in_range(p->fft_size, PYC_FFT_MIN, PYC_FFT_MAX) ||
 		!is_pow2(p->fft_size)))
 		f = "fft_size";
-	else if ((m & PYC_P_BANDS) && !in_range(p->bands, 0, PYC_BANDS_MAX))
+	else if ((m & PYC_P_BANDS) && !in_range(p->bands, 0, PYC_BANDS_MAX) &&
+	    p->bands != PYC_BANDS_THIRD_OCTAVE)
 		f = "bands";
 	else if ((m & PYC_P_WAVEFORM) &&
 	    (!in_range(p->waveform_points, 0, PYC_WAVEFORM_MAX) ||
@@ -107,6 +111,8 @@ pyc_err pyc_params_check(const pyc_params *p, const char **bad)
 		f = "max_meter_rate";
 	else if ((m & PYC_P_MONITOR) && p->monitor != 0 && p->monitor != 1)
 		f = "monitor";
+	else if ((m & PYC_P_LOUDNESS) && p->loudness != 0 && p->loudness != 1)
+		f = "loudness";
 
 	if (bad != NULL)
 		*bad = f;

@@ -32,6 +32,10 @@
 #define PYC_FFT_MAX 16384
 #define PYC_FFT_DEFAULT 4096
 #define PYC_BANDS_MAX 256
+/* bands = this: 1/3-octave bands on the IEC 61260-1 base-10 midband
+ * frequencies (ANSI S1.11 nominal centres 20 Hz, 25 Hz, 31.5 Hz, ...), the
+ * public "third_octave" (docs/protocol.md) */
+#define PYC_BANDS_THIRD_OCTAVE (-3)
 #define PYC_METER_BANDS 32 /* the public "spectrum" field */
 #define PYC_WAVEFORM_MAX 4096
 #define PYC_METER_RATE_MAX 1000.0
@@ -49,7 +53,13 @@ enum pyc_param_bit {
 	PYC_P_WAVEFORM = 1u << 9,
 	PYC_P_METER_RATE = 1u << 10,
 	PYC_P_MONITOR = 1u << 11,
-	PYC_P_ALL = (1u << 12) - 1,
+	PYC_P_LOUDNESS = 1u << 12,
+	PYC_P_ALL = (1u << 13) - 1, /* every field */
+	/* Not a field: "restart the integrated loudness and the LRA" (the
+	 * client's reset_loudness). Accepted by the checks, never merged into
+	 * the parameters in force. */
+	PYC_P_LOUDNESS_RESET = 1u << 13,
+	PYC_P_VALID = PYC_P_ALL | PYC_P_LOUDNESS_RESET,
 };
 
 typedef struct pyc_params {
@@ -62,16 +72,18 @@ typedef struct pyc_params {
 	double integration_s;   /* 0..10, 0 = no smoothing */
 	int32_t filter_order;   /* 2..8 */
 	int32_t fft_size;       /* power of two, 256..16384 */
-	int32_t bands;          /* 0 (not sent) or 1..256 */
+	int32_t bands;          /* 0 (not sent), 1..256 or PYC_BANDS_THIRD_OCTAVE */
 	int32_t waveform_points;/* 0 (not sent) or 2..4096 */
 	double max_meter_rate;  /* meters/s at most, 0 = one per chunk */
 	int32_t monitor;        /* 0 or 1 */
+	int32_t loudness;       /* 0 or 1: EBU R128 meter fields (off by default) */
 } pyc_params;
 
 /* Fills every field with its default and sets mask to PYC_P_ALL. */
 void pyc_params_defaults(pyc_params *p);
 
-/* Copies into dst the fields whose bits are set in src->mask. */
+/* Copies into dst the fields whose bits are set in src->mask (the
+ * PYC_P_LOUDNESS_RESET bit is not copied). */
 void pyc_params_merge(pyc_params *dst, const pyc_params *src);
 
 /* Checks every field present in p->mask against its range (NaN and

@@ -366,6 +366,7 @@ void pyc_params_put(pyc_wbuf *w, const pyc_params *v)
 	pyc_wbuf_i32(w, v->waveform_points);
 	pyc_wbuf_f64(w, v->max_meter_rate);
 	pyc_wbuf_i32(w, v->monitor);
+	pyc_wbuf_i32(w, v->loudness);
 }
 
 pyc_err pyc_params_get(const void *p, size_t n, pyc_params *v)
@@ -386,6 +387,7 @@ pyc_err pyc_params_get(const void *p, size_t n, pyc_params *v)
 	v->waveform_points = pyc_rbuf_i32(&r);
 	v->max_meter_rate = pyc_rbuf_f64(&r);
 	v->monitor = pyc_rbuf_i32(&r);
+	v->loudness = pyc_rbuf_i32(&r);
 	if ((rv = pyc_rbuf_end(&r)) != PYC_OK)
 		return rv;
 	return pyc_params_check(v, NULL);

@@ -138,6 +138,8 @@ static char *num(char **w, double v, int dec)
 size_t dw_meter_json_bound(const dw_meter *m)
 {
 	size_t n = 512 + (size_t) PYC_METER_BANDS * 8 + 8 * 24;
+	if (m->loudness)
+		n += 4 * 16 + 6 * 24;
 	if (m->bands > 0)
 		n += (size_t) m->bands * 20;
 	if (m->waveform_points > 0)
@@ -184,6 +186,21 @@ size_t dw_meter_json(char *buf, size_t cap, uint64_t seq, const dw_meter *m)
 			 arr_f(&w, m->band_db, m->bands, K_DB)) != NULL &&
 		    cJSON_AddRawToObject(o, "band_hz",
 			arr_f(&w, m->band_hz, m->bands, K_HZ)) != NULL;
+	if (ok && m->loudness)
+		ok = cJSON_AddRawToObject(o, "loudness_m",
+			 num(&w, db_clamp(m->lufs_m), 2)) != NULL &&
+		    cJSON_AddRawToObject(o, "loudness_s",
+			num(&w, db_clamp(m->lufs_s), 2)) != NULL &&
+		    cJSON_AddRawToObject(o, "loudness_i",
+			num(&w, db_clamp(m->lufs_i), 2)) != NULL &&
+		    cJSON_AddRawToObject(o, "loudness_range",
+			num(&w, unit_clamp(m->lra, 0, 1000), 2)) != NULL &&
+		    cJSON_AddRawToObject(o, "true_peak_db",
+			arr_d(&w, m->true_peak_db, ch, K_DB)) != NULL &&
+		    cJSON_AddRawToObject(o, "true_peak_max_db",
+			arr_d(&w, m->true_peak_max_db, ch, K_DB)) != NULL &&
+		    cJSON_AddRawToObject(o, "sample_peak_max_db",
+			arr_d(&w, m->sample_peak_max_db, ch, K_DB)) != NULL;
 	if (ok && m->waveform_points > 0 && m->waveform != NULL)
 		ok = cJSON_AddRawToObject(o, "waveform",
 			 arr_f(&w, m->waveform, m->waveform_points * 2, K_SIGNED)) != NULL;
@@ -234,7 +251,9 @@ char *dw_ready_json(const pyc_params *p, const float *band_hz, int nbands)
 	    cJSON_AddNumberToObject(o, "sample_rate", p->sample_rate) != NULL &&
 	    cJSON_AddNumberToObject(o, "channels", p->channels) != NULL &&
 	    cJSON_AddNumberToObject(o, "fft_size", p->fft_size) != NULL &&
-	    cJSON_AddNumberToObject(o, "bands", p->bands) != NULL &&
+	    (p->bands == PYC_BANDS_THIRD_OCTAVE ?
+		cJSON_AddStringToObject(o, "bands", "third_octave") :
+		cJSON_AddNumberToObject(o, "bands", p->bands)) != NULL &&
 	    cJSON_AddRawToObject(o, "band_hz", arr_f(&w, band_hz, nbands, K_HZ)) != NULL &&
 	    cJSON_AddNumberToObject(o, "filter_order", p->filter_order) != NULL &&
 	    cJSON_AddBoolToObject(o, "filter_enabled", p->filter_enabled != 0) != NULL &&
@@ -243,7 +262,8 @@ char *dw_ready_json(const pyc_params *p, const float *band_hz, int nbands)
 	    cJSON_AddRawToObject(o, "integration_time", num(&w, p->integration_s, 4)) != NULL &&
 	    cJSON_AddNumberToObject(o, "waveform_points", p->waveform_points) != NULL &&
 	    cJSON_AddRawToObject(o, "max_meter_rate", num(&w, p->max_meter_rate, 3)) != NULL &&
-	    cJSON_AddBoolToObject(o, "monitor", p->monitor != 0) != NULL;
+	    cJSON_AddBoolToObject(o, "monitor", p->monitor != 0) != NULL &&
+	    cJSON_AddBoolToObject(o, "loudness", p->loudness != 0) != NULL;
 	char *s = ok ? print_free(o) : (cJSON_Delete(o), NULL);
 	free(scratch);
 	return s;

@@ -20,6 +20,7 @@
 
 #include "dw_filter.h"
 #include "dw_levels.h"
+#include "dw_loudness.h"
 #include "dw_spectrum.h"
 #include "dw_waveform.h"
 
@@ -39,6 +40,7 @@ struct dw_pipeline {
 	uint64_t frames_total;
 	dw_spectrum *sp;
 	dw_waveform *wf;
+	dw_loudness *ld;     /* NULL when loudness is off */
 	double x[DW_BLOCK * DW_MAX_CHANNELS];
 	double tmp[2 * DW_BLOCK * DW_MAX_CHANNELS];
 	int16_t o16[DW_BLOCK * DW_MAX_CHANNELS];
@@ -80,8 +82,8 @@ void dw_pipeline_profile_read(const dw_pipeline *pl,
 const char *dw_pipeline_stage_name(int stage)
 {
 	static const char *const names[DW_STAGE_COUNT] = { "convert+gain",
-		"filter", "saturate", "levels", "spectrum", "waveform",
-		"meter" };
+		"filter", "saturate", "levels", "loudness", "spectrum",
+		"waveform", "meter" };
 	return stage >= 0 && stage < DW_STAGE_COUNT ? names[stage] : "?";
 }
 
@@ -127,6 +129,9 @@ pyc_err dw_pipeline_create(const pyc_params *p, dw_pipeline **out)
 	    (rv = dw_waveform_create(q.waveform_points,
 		 wf_bucket(q.fft_size, q.waveform_points), &pl->wf)) != PYC_OK)
 		goto fail;
+	if (q.loudness &&
+	    (rv = dw_loudness_create(pl->ch, pl->rate, &pl->ld)) != PYC_OK)
+		goto fail;
 	*out = pl;
 	return PYC_OK;
 fail:
@@ -140,6 +145,7 @@ void dw_pipeline_destroy(dw_pipeline *pl)
 		return;
 	dw_spectrum_destroy(pl->sp);
 	dw_waveform_destroy(pl->wf);
+	dw_loudness_destroy(pl->ld);
 	free(pl);
 }
 
@@ -163,6 +169,7 @@ pyc_err dw_pipeline_set_params(dw_pipeline *pl, const pyc_params *p)
 {
 	dw_spectrum *nsp = NULL;
 	dw_waveform *nwf = NULL;
+	dw_loudness *nld = NULL;
 	pyc_params np;
 	pyc_err rv;
 
@@ -202,7 +209,17 @@ pyc_err dw_pipeline_set_params(dw_pipeline *pl, const pyc_params *p)
 		    PYC_OK)
 			goto fail;
 	}
+	/* Loudness switched on, or reset while on: a fresh meter. */
+	if (np.loudness &&
+	    (pl->ld == NULL || (p->mask & PYC_P_LOUDNESS_RESET))) {
+		if ((rv = dw_loudness_create(pl->ch, pl->rate, &nld)) != PYC_OK)
+			goto fail;
+	}
 	/* From here on nothing can fail (all values were checked). */
+	if (nld != NULL || !np.loudness) {
+		dw_loudness_destroy(pl->ld);
+		pl->ld = nld;
+	}
 	if (nsp != NULL) {
 		dw_spectrum_destroy(pl->sp);
 		pl->sp = nsp;
@@ -224,6 +241,7 @@ pyc_err dw_pipeline_set_params(dw_pipeline *pl, const pyc_params *p)
 fail:
 	dw_spectrum_destroy(nsp);
 	dw_waveform_destroy(nwf);
+	dw_loudness_destroy(nld);
 	return rv;
 }
 
@@ -330,6 +348,9 @@ pyc_err dw_pipeline_process(dw_pipeline *pl, const void *pcm_le, size_t nbytes,
 		prof_mark(pl, &t, DW_STAGE_SATURATE);
 		dw_levels_add(&pl->lv, o, n);
 		prof_mark(pl, &t, DW_STAGE_LEVELS);
+		if (pl->ld != NULL)
+			dw_loudness_add(pl->ld, o, n);
+		prof_mark(pl, &t, DW_STAGE_LOUDNESS);
 		mono_mix(pl, o, n);
 		dw_spectrum_push(pl->sp, pl->mono, n);
 		prof_mark(pl, &t, DW_STAGE_SPECTRUM);
@@ -364,6 +385,20 @@ void dw_pipeline_meter(dw_pipeline *pl, dw_meter *out)
 	if (pl->wf != NULL) {
 		m->waveform_points = dw_waveform_points(pl->wf);
 		m->waveform = dw_waveform_read(pl->wf);
+	}
+	if (pl->ld != NULL) {
+		dw_loudness_read r;
+		dw_loudness_get(pl->ld, &r);
+		m->loudness = 1;
+		m->lufs_m = r.momentary;
+		m->lufs_s = r.short_term;
+		m->lufs_i = r.integrated;
+		m->lra = r.range;
+		for (int c = 0; c < DW_MAX_CHANNELS; c++) {
+			m->true_peak_db[c] = r.true_peak_db[c];
+			m->true_peak_max_db[c] = r.true_peak_max_db[c];
+			m->sample_peak_max_db[c] = r.sample_peak_max_db[c];
+		}
 	}
 	if (out != NULL)
 		*out = *m;

@@ -46,6 +46,12 @@ typedef struct dw_meter {
 	int waveform_points;        /* 0 if off */
 	const float *waveform;      /* waveform_points (min,max) pairs, -1..1 */
 	int spectrum_valid;         /* 0 until the first FFT frame completed */
+	int loudness;               /* 1 if the fields below are on */
+	double lufs_m, lufs_s, lufs_i; /* momentary, short-term, integrated */
+	double lra;                 /* loudness range, LU */
+	double true_peak_db[DW_MAX_CHANNELS];     /* dBTP since the last read */
+	double true_peak_max_db[DW_MAX_CHANNELS]; /* dBTP since on / reset */
+	double sample_peak_max_db[DW_MAX_CHANNELS]; /* dBFS since on / reset */
 } dw_meter;
 
 /* Creates a pipeline for p (every field of pyc_params is used; p->mask is
@@ -58,7 +64,8 @@ void dw_pipeline_destroy(dw_pipeline *pl);
 
 /* Applies the fields of p->mask. Gain ramps, cutoff changes and filter
  * on/off transitions are click-free. A change of sample rate or channel
- * count resets the pipeline. The cutoff is clamped to 0.45 fs (the value in
+ * count resets the pipeline. PYC_P_LOUDNESS_RESET in p->mask restarts the
+ * loudness meter (integrated, range, peaks since reset) if it is on. The cutoff is clamped to 0.45 fs (the value in
  * force is reported by dw_pipeline_params). On error nothing is changed. */
 pyc_err dw_pipeline_set_params(dw_pipeline *pl, const pyc_params *p);
 
@@ -92,6 +99,7 @@ enum dw_stage {
 	DW_STAGE_FILTER,      /* low-pass (always running), dry/wet */
 	DW_STAGE_SATURATE,    /* round, saturate, clip count, int16 out */
 	DW_STAGE_LEVELS,      /* level sums */
+	DW_STAGE_LOUDNESS,    /* EBU R128 (libebur128), when on */
 	DW_STAGE_SPECTRUM,    /* mono mix, ring, FFT frames */
 	DW_STAGE_WAVEFORM,    /* min/max buckets */
 	DW_STAGE_METER,       /* dw_pipeline_meter */

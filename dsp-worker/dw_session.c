@@ -563,6 +563,11 @@ static void send_ready(worker *w)
 	float hz[PYC_BANDS_MAX > PYC_METER_BANDS ? PYC_BANDS_MAX : PYC_METER_BANDS];
 	dw_pipeline_params(w->pl, &eff);
 	int n = eff.bands > 0 ? eff.bands : PYC_METER_BANDS;
+	if (eff.bands == PYC_BANDS_THIRD_OCTAVE) {
+		const float *t = dw_pipeline_band_hz(w->pl, &n);
+		send_event(w, dw_ready_json(&eff, t, n));
+		return;
+	}
 	dw_band_centres(eff.sample_rate, n, hz);
 	send_event(w, dw_ready_json(&eff, hz, n));
 }
@@ -580,12 +585,13 @@ static int apply_params(worker *w, const pyc_params *p)
 		pyc_log(PYC_LOG_INFO, "session %.8s: format change ends the recording", w->sid);
 		record_stop(w, false);
 	}
-	next.mask = PYC_P_ALL;
+	next.mask = PYC_P_ALL | (p->mask & PYC_P_LOUDNESS_RESET);
 	if ((rv = dw_pipeline_set_params(w->pl, &next)) != PYC_OK) {
 		send_error(w, "out_of_range", "parameters refused by the engine: %s",
 		    pyc_strerror(rv));
 		return -1;
 	}
+	next.mask = PYC_P_ALL;
 	w->params = next;
 	if (fmt_change) {
 		w->backlog_s = 0;

@@ -10,11 +10,13 @@
  * and Nyquist bins (1 / sum w)^2. Smoothing is on the power of each bin,
  * P = a P + (1 - a) |X|^2 with a = exp(-hop / (rate tau)) per frame (tau = 0:
  * the latest frame). Band views: N bands with edges log-spaced from 20 Hz
- * to Nyquist; a band is the mean power of the bins whose centre frequency
- * lies in [lo, hi) (the last band includes Nyquist); a band narrower than
+ * to Nyquist; a band is the power sum of the bins it overlaps (edge bins by
+ * their fraction) over the window's noise bandwidth (1.5 bins), never below
+ * the main-lobe power of a bin whose centre it holds; a band narrower than
  * the bin spacing, holding no bin centre, takes the bin nearest to its
- * centre frequency (the geometric mean of its edges). The PYC_METER_BANDS
- * view is always there (the public "spectrum", dB -80..0 mapped to 0..1);
+ * centre frequency (the geometric mean of its edges). A sine of amplitude
+ * A reads 20 log10 A in its band, noise its band power (docs/dsp.md).
+ * The PYC_METER_BANDS view is always there (the public "spectrum", dB -80..0 mapped to 0..1);
  * a second view of any 1..PYC_BANDS_MAX bands is optional. Band figures
  * are computed when asked for and only if a frame completed since.
  */
@@ -30,10 +32,13 @@ typedef struct dw_spectrum dw_spectrum;
 
 #define DW_BAND_LO_HZ 20.0
 #define DW_METER_FLOOR_DB (-80.0)
+#define DW_THIRD_K_MIN (-17) /* the 20 Hz 1/3-octave band: 1000 * 10^(-1.7) */
 
 /* Creates a spectrum of fft_size points (a power of two, 16..65536) at
- * rate_hz with a band view of bands (0 = none, else 1..PYC_BANDS_MAX)
- * besides the PYC_METER_BANDS one, and smoothing tau_s (0..10 s).
+ * rate_hz with a band view of bands (0 = none, else 1..PYC_BANDS_MAX, or
+ * PYC_BANDS_THIRD_OCTAVE: the 1/3-octave bands from 20 Hz that fit whole
+ * below Nyquist, band_hz their nominal centres) besides the
+ * PYC_METER_BANDS one, and smoothing tau_s (0..10 s).
  * PYC_EINVAL, PYC_ENOMEM. The caller frees *out with dw_spectrum_destroy. */
 pyc_err dw_spectrum_create(int fft_size, double rate_hz, int bands,
     double tau_s, dw_spectrum **out);

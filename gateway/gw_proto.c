@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-typedef enum { K_INT, K_NUM, K_BOOL } kind;
+typedef enum { K_INT, K_NUM, K_BOOL, K_BANDS } kind;
 
 typedef struct field {
 	const char *name;
@@ -40,10 +40,11 @@ static const field fields[] = {
 	F("integration_time", K_NUM, PYC_P_INTEGRATION, integration_s),
 	F("filter_order", K_INT, PYC_P_ORDER, filter_order),
 	F("fft_size", K_INT, PYC_P_FFT, fft_size),
-	F("bands", K_INT, PYC_P_BANDS, bands),
+	F("bands", K_BANDS, PYC_P_BANDS, bands),
 	F("waveform_points", K_INT, PYC_P_WAVEFORM, waveform_points),
 	F("max_meter_rate", K_NUM, PYC_P_METER_RATE, max_meter_rate),
 	F("monitor", K_BOOL, PYC_P_MONITOR, monitor),
+	F("loudness", K_BOOL, PYC_P_LOUDNESS, loudness),
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -54,6 +55,8 @@ static const char *kind_word(kind k)
 		return "an integer";
 	case K_NUM:
 		return "a number";
+	case K_BANDS:
+		return "an integer or \"third_octave\"";
 	default:
 		return "a boolean";
 	}
@@ -77,6 +80,15 @@ static pyc_err read_field(const cJSON *obj, const field *f, pyc_params *p,
 
 	if (v == NULL)
 		return PYC_OK;
+	if (f->k == K_BANDS && cJSON_IsString(v)) {
+		if (strcmp(v->valuestring, "third_octave") != 0) {
+			snprintf(msg, sizeof(msg), "%s must be %s", f->name, kind_word(f->k));
+			return fail(err, GW_E_BAD_TYPE, "%s", msg);
+		}
+		*(int32_t *) dst = PYC_BANDS_THIRD_OCTAVE;
+		p->mask |= f->bit;
+		return PYC_OK;
+	}
 	switch (f->k) {
 	case K_BOOL:
 		if (cJSON_IsBool(v)) {
@@ -88,7 +100,8 @@ static pyc_err read_field(const cJSON *obj, const field *f, pyc_params *p,
 			return fail(err, GW_E_BAD_TYPE, "%s", msg);
 		}
 		break;
-	case K_INT: {
+	case K_INT:
+	case K_BANDS: {
 		if (!cJSON_IsNumber(v)) {
 			snprintf(msg, sizeof(msg), "%s must be %s", f->name, kind_word(f->k));
 			return fail(err, GW_E_BAD_TYPE, "%s", msg);
@@ -100,6 +113,10 @@ static pyc_err read_field(const cJSON *obj, const field *f, pyc_params *p,
 		}
 		if (d < -2147483648.0 || d > 2147483647.0) {
 			snprintf(msg, sizeof(msg), "%s is out of range", f->name);
+			return fail(err, GW_E_OUT_OF_RANGE, "%s", msg);
+		}
+		if (f->k == K_BANDS && d < 0) { /* the internal third-octave code */
+			snprintf(msg, sizeof(msg), "%s must be 0..256 or \"third_octave\"", f->name);
 			return fail(err, GW_E_OUT_OF_RANGE, "%s", msg);
 		}
 		*(int32_t *) dst = (int32_t) d;
@@ -130,10 +147,11 @@ static const char *range_text(const char *name)
 		{"integration_time", "0..10 s"},
 		{"filter_order", "2..8"},
 		{"fft_size", "a power of two, 256..16384"},
-		{"bands", "0..256"},
+		{"bands", "0..256 or \"third_octave\""},
 		{"waveform_points", "0 or 2..4096"},
 		{"max_meter_rate", "0..1000 per second"},
 		{"monitor", "true or false"},
+		{"loudness", "true or false"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(t[i].n, name) == 0)
@@ -209,6 +227,11 @@ pyc_err gw_proto_parse(const char *text, size_t len, gw_cmd *cmd, gw_proto_err *
 	} else if (strcmp(act->valuestring, "stop_record") == 0) {
 		cmd->action = GW_ACT_STOP_RECORD;
 		allowed = 0;
+	} else if (strcmp(act->valuestring, "reset_loudness") == 0) {
+		/* A set_params carrying only the reset bit (docs/wire.md). */
+		cmd->action = GW_ACT_SET_PARAMS;
+		allowed = 0;
+		cmd->params.mask = PYC_P_LOUDNESS_RESET;
 	} else {
 		char a[48];
 		snprintf(a, sizeof(a), "%.40s", act->valuestring);

@@ -38,7 +38,8 @@ typedef enum gw_action {
 
 /* A checked client command. params.mask holds the fields the command sets
  * (for init, sample_rate and channels are always set: a missing one takes
- * its default, as the earlier system did). */
+ * its default, as the earlier system did). reset_loudness is parsed as a
+ * GW_ACT_SET_PARAMS whose mask is PYC_P_LOUDNESS_RESET alone. */
 typedef struct gw_cmd {
 	gw_action action;
 	pyc_params params;

@@ -7,11 +7,11 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config make
   libnng-dev libwebsockets-dev libkissfft-dev libcjson-dev
-  libsqlite3-dev sqlite3 libmicrohttpd-dev libsndfile1-dev
+  libsqlite3-dev sqlite3 libmicrohttpd-dev libsndfile1-dev libebur128-dev
   check gcovr docker-compose nginx gettext-base iproute2
   python3 python3-numpy python3-scipy python3-yaml python3-websockets python3-wsproto
   clang libclang-rt-14-dev llvm slowhttptest wrk procps
-  nodejs npm chromium
+  nodejs npm chromium ffmpeg
 )
 
 missing=()

@@ -84,6 +84,46 @@ START_TEST(test_gw_proto_record)
 }
 END_TEST
 
+START_TEST(test_gw_proto_loudness)
+{
+	gw_cmd c;
+	gw_proto_err e;
+	ck_assert_int_eq(parse("{\"action\":\"set_params\",\"loudness\":true}", &c, &e), PYC_OK);
+	ck_assert_uint_eq(c.params.mask, PYC_P_LOUDNESS);
+	ck_assert_int_eq(c.params.loudness, 1);
+	ck_assert_int_eq(parse("{\"action\":\"init\",\"loudness\":1}", &c, &e), PYC_OK);
+	ck_assert(c.params.mask & PYC_P_LOUDNESS);
+	ck_assert_int_eq(parse("{\"action\":\"init\"}", &c, &e), PYC_OK);
+	ck_assert_int_eq(c.params.loudness, 0); /* off by default */
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"loudness\":\"yes\"}"), "bad_type");
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"loudness\":2}"), "bad_type");
+	/* reset_loudness: a set_params holding the reset bit only; other
+	 * fields are not its own and are ignored. */
+	ck_assert_int_eq(parse("{\"action\":\"reset_loudness\",\"gain\":3}", &c, &e), PYC_OK);
+	ck_assert_int_eq(c.action, GW_ACT_SET_PARAMS);
+	ck_assert_uint_eq(c.params.mask, PYC_P_LOUDNESS_RESET);
+}
+END_TEST
+
+START_TEST(test_gw_proto_third_octave)
+{
+	gw_cmd c;
+	gw_proto_err e;
+	ck_assert_int_eq(parse("{\"action\":\"set_params\",\"bands\":\"third_octave\"}", &c, &e),
+	    PYC_OK);
+	ck_assert_uint_eq(c.params.mask, PYC_P_BANDS);
+	ck_assert_int_eq(c.params.bands, PYC_BANDS_THIRD_OCTAVE);
+	ck_assert_int_eq(parse("{\"action\":\"set_params\",\"bands\":64}", &c, &e), PYC_OK);
+	ck_assert_int_eq(c.params.bands, 64);
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"bands\":\"octave\"}"), "bad_type");
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"bands\":true}"), "bad_type");
+	/* the internal code of third_octave is not a band count */
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"bands\":-3}"), "out_of_range");
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"bands\":-1}"), "out_of_range");
+	ck_assert_str_eq(code_of("{\"action\":\"set_params\",\"bands\":257}"), "out_of_range");
+}
+END_TEST
+
 START_TEST(test_gw_proto_errors)
 {
 	ck_assert_str_eq(code_of("not json"), "bad_json");
@@ -281,6 +321,8 @@ static Suite *gw_proto_suite(void)
 	tcase_add_test(core, test_gw_proto_init_defaults);
 	tcase_add_test(core, test_gw_proto_set_params_subset);
 	tcase_add_test(core, test_gw_proto_record);
+	tcase_add_test(core, test_gw_proto_loudness);
+	tcase_add_test(core, test_gw_proto_third_octave);
 	tcase_add_test(core, test_gw_proto_filename);
 	tcase_add_test(core, test_gw_proto_range);
 	tcase_add_test(core, test_gw_proto_uint);

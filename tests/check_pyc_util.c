@@ -123,6 +123,7 @@ START_TEST(test_pyc_params_merge)
 	all.waveform_points = 512;
 	all.max_meter_rate = 30;
 	all.monitor = 1;
+	all.loudness = 1;
 	pyc_params_merge(&base, &all);
 	ck_assert_int_eq(base.sample_rate, 48000);
 	ck_assert_int_eq(base.channels, 1);
@@ -134,7 +135,16 @@ START_TEST(test_pyc_params_merge)
 	ck_assert_int_eq(base.waveform_points, 512);
 	ck_assert_double_eq(base.max_meter_rate, 30);
 	ck_assert_int_eq(base.monitor, 1);
+	ck_assert_int_eq(base.loudness, 1);
 	ck_assert_double_eq(base.gain_db, 0);
+	/* The loudness reset bit is a command, not a field: never merged. */
+	pyc_params rst;
+	pyc_params_defaults(&rst);
+	rst.mask = PYC_P_LOUDNESS_RESET;
+	ck_assert_int_eq(pyc_params_check(&rst, NULL), PYC_OK);
+	base.mask = PYC_P_GAIN;
+	pyc_params_merge(&base, &rst);
+	ck_assert_uint_eq(base.mask, PYC_P_GAIN);
 }
 END_TEST
 
@@ -167,7 +177,9 @@ static void s_bands(pyc_params *p) { p->bands = 257; }
 static void s_wave(pyc_params *p) { p->waveform_points = 1; }
 static void s_rate(pyc_params *p) { p->max_meter_rate = -1; }
 static void s_mon(pyc_params *p) { p->monitor = -1; }
+static void s_loud(pyc_params *p) { p->loudness = 2; }
 static void s_mask(pyc_params *p) { p->mask |= 1u << 20; }
+static void s_mask14(pyc_params *p) { p->mask |= 1u << 14; }
 
 START_TEST(test_pyc_params_ranges)
 {
@@ -189,7 +201,9 @@ START_TEST(test_pyc_params_ranges)
 	expect_bad_param(s_wave, "waveform_points");
 	expect_bad_param(s_rate, "max_meter_rate");
 	expect_bad_param(s_mon, "monitor");
+	expect_bad_param(s_loud, "loudness");
 	expect_bad_param(s_mask, "mask");
+	expect_bad_param(s_mask14, "mask");
 
 	/* a field outside the mask is not checked */
 	pyc_params p;

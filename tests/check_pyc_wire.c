@@ -316,6 +316,7 @@ static void cmp_params(const pyc_params *a, const pyc_params *b)
 	ck_assert_int_eq(a->waveform_points, b->waveform_points);
 	ck_assert_double_eq(a->max_meter_rate, b->max_meter_rate);
 	ck_assert_int_eq(a->monitor, b->monitor);
+	ck_assert_int_eq(a->loudness, b->loudness);
 }
 
 static void cmp_rec_start(const pyc_rec_start *a, const pyc_rec_start *b)
@@ -398,6 +399,7 @@ START_TEST(test_pyc_wire_payload_roundtrips)
 	pp.gain_db = 6.5;
 	pp.cutoff_hz = 1234.5;
 	pp.monitor = 1;
+	pp.loudness = 1;
 
 	ROUNDTRIP(pyc_host_hello, pyc_host_hello_put, pyc_host_hello_get, hh, cmp_host);
 	ROUNDTRIP(pyc_worker_hello, pyc_worker_hello_put, pyc_worker_hello_get, wh, cmp_worker);

@@ -27,6 +27,7 @@ set(_pyc_dsp_src
   ${PROJECT_SOURCE_DIR}/dsp-worker/dw_filter.c
   ${PROJECT_SOURCE_DIR}/dsp-worker/dw_fft.c
   ${PROJECT_SOURCE_DIR}/dsp-worker/dw_levels.c
+  ${PROJECT_SOURCE_DIR}/dsp-worker/dw_loudness.c
   ${PROJECT_SOURCE_DIR}/dsp-worker/dw_spectrum.c
   ${PROJECT_SOURCE_DIR}/dsp-worker/dw_waveform.c
   ${PROJECT_SOURCE_DIR}/dsp-worker/dw_meter_json.c)
@@ -56,7 +57,7 @@ endfunction()
 
 pyc_fuzz_target(ws_command SOURCES ${_pyc_gw_src} ${_pyc_common_src} LIBS pyc_cjson)
 pyc_fuzz_target(ws_binary SOURCES ${_pyc_gw_src} ${_pyc_dsp_src} ${_pyc_common_src}
-  LIBS pyc_cjson kissfft::kissfft-float)
+  LIBS pyc_cjson kissfft::kissfft-float PkgConfig::EBUR128)
 pyc_fuzz_target(wire SOURCES ${_pyc_common_src} LIBS pyc_cjson)
 pyc_fuzz_target(link SOURCES ${PROJECT_SOURCE_DIR}/common/pyc_link.c ${_pyc_common_src}
   LIBS pyc_cjson)

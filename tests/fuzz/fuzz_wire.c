@@ -81,7 +81,7 @@ static void chk_params(const pyc_params *v, const uint8_t *p, size_t n)
 	uint32_t m = v->mask;
 	(void) p;
 	(void) n;
-	FZ_ASSERT((m & ~(uint32_t) PYC_P_ALL) == 0, "mask %#x", m);
+	FZ_ASSERT((m & ~(uint32_t) PYC_P_VALID) == 0, "mask %#x", m);
 	FZ_ASSERT(!(m & PYC_P_RATE) || in_range(v->sample_rate, 8000, 192000), "rate %d",
 	    (int) v->sample_rate);
 	FZ_ASSERT(!(m & PYC_P_CHANNELS) || v->channels == 1 || v->channels == 2, "channels %d",
@@ -98,7 +98,8 @@ static void chk_params(const pyc_params *v, const uint8_t *p, size_t n)
 	FZ_ASSERT(!(m & PYC_P_FFT) || (in_range(v->fft_size, 256, 16384) &&
 	                                  (v->fft_size & (v->fft_size - 1)) == 0),
 	    "fft_size %d", (int) v->fft_size);
-	FZ_ASSERT(!(m & PYC_P_BANDS) || in_range(v->bands, 0, 256), "bands %d", (int) v->bands);
+	FZ_ASSERT(!(m & PYC_P_BANDS) || in_range(v->bands, 0, 256) ||
+	        v->bands == PYC_BANDS_THIRD_OCTAVE, "bands %d", (int) v->bands);
 	FZ_ASSERT(!(m & PYC_P_WAVEFORM) ||
 	        (in_range(v->waveform_points, 0, 4096) && v->waveform_points != 1),
 	    "waveform_points %d", (int) v->waveform_points);
@@ -106,6 +107,8 @@ static void chk_params(const pyc_params *v, const uint8_t *p, size_t n)
 	    "max_meter_rate %g", v->max_meter_rate);
 	FZ_ASSERT(!(m & PYC_P_MONITOR) || v->monitor == 0 || v->monitor == 1, "monitor %d",
 	    (int) v->monitor);
+	FZ_ASSERT(!(m & PYC_P_LOUDNESS) || v->loudness == 0 || v->loudness == 1,
+	    "loudness %d", (int) v->loudness);
 	/* what the gateway keeps: accepted fields merged into the defaults */
 	pyc_params d;
 	pyc_params_defaults(&d);

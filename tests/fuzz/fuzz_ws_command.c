@@ -68,8 +68,10 @@ static void check_parse(const uint8_t *data, size_t size)
 		FZ_ASSERT(err.code == NULL, "accepted with an error code %s", err.code);
 		switch (cmd.action) {
 		case GW_ACT_INIT:
-		case GW_ACT_SET_PARAMS:
 			allowed = PYC_P_ALL;
+			break;
+		case GW_ACT_SET_PARAMS: /* reset_loudness: the reset bit alone */
+			allowed = PYC_P_ALL | PYC_P_LOUDNESS_RESET;
 			break;
 		case GW_ACT_START_RECORD:
 			allowed = PYC_P_RATE | PYC_P_CHANNELS;
