@@ -551,9 +551,17 @@ static pyc_err link_new(pyc_link **out, nng_stream *s, size_t max_msg,
 /* ops->up, then the first read. */
 static void link_start(pyc_link *l)
 {
+	bool arm;
 	if (l->ops->up != NULL)
 		l->ops->up(l->arg, l);
-	pyc_link_resume(l);
+	/* the first read, unless the owner paused the link in up (or since) */
+	pthread_mutex_lock(&l->mtx);
+	arm = l->rx_state == RX_PARKED && !l->closing && !l->paused;
+	if (arm)
+		l->rx_state = RX_ARMED;
+	pthread_mutex_unlock(&l->mtx);
+	if (arm)
+		arm_rx(l);
 }
 
 void pyc_link_destroy(pyc_link *l)
