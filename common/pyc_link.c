@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "pyc_log.h"
+#include "pyc_sock.h"
 
 #define TX_MSGS 4 /* messages per write: 8 vectors */
 
@@ -489,13 +490,7 @@ pyc_err pyc_link_send_wait(pyc_link *l, nng_msg *m, int timeout_ms)
 	struct timespec until;
 	bool start;
 	pyc_err rv;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	pyc_deadline(&until, CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&l->mtx);
 	while ((rv = send_locked(l, m, &start)) == PYC_EAGAIN) {
 		if (pthread_cond_timedwait(&l->cv, &l->mtx, &until) == ETIMEDOUT) {
@@ -1085,13 +1080,7 @@ static bool ib_take(pyc_link_inbox *ib, pyc_link_event *ev, int timeout_ms)
 	pthread_mutex_lock(&ib->mtx);
 	if (timeout_ms > 0 && ib->qn == 0) {
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		pyc_deadline(&until, CLOCK_REALTIME, timeout_ms);
 		while (ib->qn == 0)
 			if (pthread_cond_timedwait(&ib->cv, &ib->mtx, &until) == ETIMEDOUT)
 				break;

@@ -59,7 +59,8 @@ pyc_fuzz_target(ws_command SOURCES ${_pyc_gw_src} ${_pyc_common_src} LIBS pyc_cj
 pyc_fuzz_target(ws_binary SOURCES ${_pyc_gw_src} ${_pyc_dsp_src} ${_pyc_common_src}
   LIBS pyc_cjson kissfft::kissfft-float PkgConfig::EBUR128)
 pyc_fuzz_target(wire SOURCES ${_pyc_common_src} LIBS pyc_cjson)
-pyc_fuzz_target(link SOURCES ${PROJECT_SOURCE_DIR}/common/pyc_link.c ${_pyc_common_src}
+pyc_fuzz_target(link SOURCES ${PROJECT_SOURCE_DIR}/common/pyc_link.c
+  ${PROJECT_SOURCE_DIR}/common/pyc_sock.c ${_pyc_common_src}
   LIBS pyc_cjson)
 pyc_fuzz_target(http_route SOURCES ${PROJECT_SOURCE_DIR}/gateway/gw_route.c
   ${PROJECT_SOURCE_DIR}/gateway/gw_proto.c ${PROJECT_SOURCE_DIR}/recorder/rec_name.c
